@@ -1,0 +1,55 @@
+"""Structured (JSON) log lines carrying the request id, with secrets redacted."""
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+from .middleware import current_request_id
+
+# Shapes of secrets that must never be written out, whatever logged them.
+_SECRET_PATTERNS = [
+    re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"),  # webhook secrets
+    re.compile(r"\b[A-Z0-9]{5}(?:-[A-Z0-9]{5}){3,5}\b"),  # licence keys
+    re.compile(r"(?i)(x-api-key|api[_-]?key|authorization|secret|password)(['\"]?\s*[:=]\s*)\S+"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups >= 2:
+            text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+        else:
+            text = pattern.sub("[redacted]", text)
+    return text
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id() or "-"
+        return True
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Last line of defence: code should not log secrets in the first place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if record.exc_info:
+            payload["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(payload, ensure_ascii=False)

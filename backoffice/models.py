@@ -1,0 +1,87 @@
+"""Project-wide models: the permission holder and the audit log."""
+
+from django.conf import settings
+from django.db import models
+
+from .permissions import PERMISSIONS
+
+
+class Access(models.Model):
+    """Holds the project's custom permissions; no table rows are ever stored."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = PERMISSIONS
+
+    def __str__(self) -> str:
+        return "access"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError("Audit events are append-only")
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise PermissionError("Audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One sensitive action: who did what to which object, when and from where.
+
+    Append-only through the application: the queryset and the model refuse update and
+    delete. Never holds a secret; `details` carries identifiers, not values.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", "Login"
+        LOGIN_FAILED = "login_failed", "Failed login"
+        LOGOUT = "logout", "Logout"
+        KEY_REVEAL = "key_reveal", "Key revealed"
+        KEY_COPY = "key_copy", "Key copied"
+        KEY_EXPORT = "key_export", "Keys exported"
+        KEY_EMAIL = "key_email", "Keys emailed"
+        KEY_ASSIGN = "key_assign", "Key assigned"
+        PO_CONFIRM = "po_confirm", "PO confirmed"
+        PO_APPROVE = "po_approve", "PO approved"
+        PO_REJECT = "po_reject", "PO rejected"
+        PO_CANCEL = "po_cancel", "PO cancelled"
+        PRICING_RULE_CHANGE = "pricing_rule_change", "Pricing rule changed"
+        WEBHOOK_ENDPOINT_CHANGE = "webhook_endpoint_change", "Webhook endpoint changed"
+        SECRET_ROTATION = "secret_rotation", "Secret rotated"
+        EXPORT = "export", "Data exported"
+        USER_CHANGE = "user_change", "User changed"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    actor_name = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes")
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=100, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError("Audit events are append-only")

@@ -1,0 +1,237 @@
+"""Settings shared by every environment, read from the environment (django-environ).
+
+OS variables win over `.env` (django-environ's `read_env` does not overwrite).
+Every variable is documented in README.md, section "Configuration".
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+
+def env_decimal(name: str, default: str) -> Decimal:
+    """Money and percentages from the environment, as Decimal (never float)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = env.str(name, default=default)
+    try:
+        return Decimal(raw)
+    except ArithmeticError as exc:
+        raise ImproperlyConfigured(f"{name} must be a decimal number, got {raw!r}") from exc
+
+
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tables2",
+    "django_filters",
+    "backoffice",
+    "catalog",
+    "orders",
+    "wallet",
+    "webhooks",
+]
+
+MIDDLEWARE = [
+    "backoffice.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backoffice.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "backoffice.urls"
+WSGI_APPLICATION = "backoffice.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "backoffice.context_processors.navigation",
+                "wallet.context_processors.wallet_status",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Madrid")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Idle staff are logged out: the session expires SESSION_IDLE_SECONDS after the last request.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keys@reseller.example")
+
+DJANGO_TABLES2_TEMPLATE = "partials/table.html"
+DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
+
+# --- Secrets -----------------------------------------------------------------
+# Fernet keys (urlsafe base64, 32 bytes), comma-separated, newest first: the first
+# encrypts, all decrypt, so keys can be rotated (see docs/operations.md).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# HMAC key for the keyed hash that makes a licence key unique without storing it
+# in clear. Separate from the encryption keys so rotating those keeps the hashes.
+KEY_HASH_SECRET = env.str("KEY_HASH_SECRET", default="")
+
+# --- Licendi upstream --------------------------------------------------------
+LICENDI_BASE_URL = env.str("LICENDI_BASE_URL", default="http://127.0.0.1:8100")
+LICENDI_API_KEY = env.str("LICENDI_API_KEY", default="")
+LICENDI_TIMEOUT_SECONDS = env.float("LICENDI_TIMEOUT_SECONDS", default=15.0)
+LICENDI_MAX_RETRIES = env.int("LICENDI_MAX_RETRIES", default=4)
+# The public URL Licendi posts webhooks to (shown on the endpoint page as the default).
+WEBHOOK_PUBLIC_URL = env.str("WEBHOOK_PUBLIC_URL", default="http://127.0.0.1:8000/hooks/licendi")
+WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# --- Business thresholds -----------------------------------------------------
+PO_APPROVAL_THRESHOLD = env_decimal("PO_APPROVAL_THRESHOLD", "500.00")
+PRICE_GUARD_TOLERANCE_PERCENT = env_decimal("PRICE_GUARD_TOLERANCE_PERCENT", "2.0")
+MIN_MARGIN_PERCENT = env_decimal("MIN_MARGIN_PERCENT", "10.0")
+LOW_BALANCE_THRESHOLD = env_decimal("LOW_BALANCE_THRESHOLD", "200.00")
+CATALOG_SYNC_CONCURRENCY = env.int("CATALOG_SYNC_CONCURRENCY", default=4)
+CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
+
+# --- Celery ------------------------------------------------------------------
+CATALOG_SYNC_INTERVAL_SECONDS = env.int("CATALOG_SYNC_INTERVAL_SECONDS", default=3600)
+WALLET_SYNC_INTERVAL_SECONDS = env.int("WALLET_SYNC_INTERVAL_SECONDS", default=300)
+ORDER_POLL_INTERVAL_SECONDS = env.int("ORDER_POLL_INTERVAL_SECONDS", default=120)
+ORDER_IMPORT_INTERVAL_SECONDS = env.int("ORDER_IMPORT_INTERVAL_SECONDS", default=900)
+WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", default=300)
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded broker: folders on disk shared by web, worker and beat on one machine.
+    _queue = VAR_DIR / "celery" / "queue"
+    _processed = VAR_DIR / "celery" / "processed"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue),
+        "data_folder_out": str(_queue),
+        "processed_folder": str(_processed),
+        "store_processed": False,
+    }
+else:
+    # Redis redelivers an unacknowledged task after this long; no countdown may exceed it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A task is acknowledged only once it finished: a worker killed mid-task leaves it to be
+# redelivered, which the idempotent services make harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=16 * 60)
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "catalog-sync": {
+        "task": "catalog.tasks.catalog_sync",
+        "schedule": CATALOG_SYNC_INTERVAL_SECONDS,
+    },
+    "wallet-sync": {
+        "task": "wallet.tasks.wallet_sync",
+        "schedule": WALLET_SYNC_INTERVAL_SECONDS,
+    },
+    "orders-poll-pending": {
+        "task": "orders.tasks.purchase_orders_poll_pending",
+        "schedule": ORDER_POLL_INTERVAL_SECONDS,
+    },
+    "orders-import": {
+        "task": "orders.tasks.purchase_orders_import",
+        "schedule": ORDER_IMPORT_INTERVAL_SECONDS,
+    },
+    "webhooks-process-waiting": {
+        "task": "webhooks.tasks.webhook_events_process_waiting",
+        "schedule": WEBHOOK_RETRY_INTERVAL_SECONDS,
+    },
+}
+
+# --- Logging -----------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "backoffice.logging.RequestIdFilter"},
+        "redact": {"()": "backoffice.logging.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "json": {"()": "backoffice.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

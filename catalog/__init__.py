@@ -1,0 +1,1 @@
+"""The local mirror of the Licendi catalog, pricing rules and margins."""

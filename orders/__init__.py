@@ -1,0 +1,1 @@
+"""Customers, purchase orders, their lines and the licence keys they deliver."""

@@ -1,0 +1,66 @@
+"""Fixtures shared by every test: the in-process sandbox and users in each role."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from backoffice.permissions import ROLES
+
+SANDBOX_API_KEY = "sandbox-test-key"  # matches settings.test.LICENDI_API_KEY
+
+
+@pytest.fixture
+def sandbox(settings) -> Iterator["object"]:
+    """A small deterministic Licendi sandbox wired in as the back-office's upstream."""
+    from backoffice.upstream import use_transport
+    from sandbox import Sandbox
+
+    sb = Sandbox(products=60, seed=7, api_key=SANDBOX_API_KEY)
+    settings.LICENDI_BASE_URL = "http://sandbox.test"
+    settings.LICENDI_API_KEY = SANDBOX_API_KEY
+    with use_transport(sb.transport()):
+        yield sb
+
+
+def make_user(username: str, *roles: str, password: str = "pw-for-tests-only"):
+    user = get_user_model().objects.create_user(username=username, password=password)
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def user_in_role(db):
+    """user_in_role("Buyer") -> a new user holding that role (and only that one)."""
+    counter = iter(range(10_000))
+
+    def _make(*roles: str):
+        return make_user(
+            f"{'-'.join(r.lower().replace(' ', '') for r in roles) or 'norole'}-{next(counter)}",
+            *roles,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def client_for(user_in_role):
+    """client_for("Buyer") -> a logged-in test client for a new user in that role."""
+
+    def _client(*roles: str) -> Client:
+        client = Client()
+        client.force_login(user_in_role(*roles))
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def admin_client(client_for) -> Client:
+    return client_for("Admin")
+
+
+ALL_ROLES = list(ROLES)

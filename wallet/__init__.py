@@ -1,0 +1,1 @@
+"""The prepaid supplier wallet: balance snapshots, the ledger mirror and its audit."""

@@ -1,0 +1,1 @@
+"""Licendi webhook endpoints, the signed-delivery receiver and the event log."""
