@@ -1,0 +1,399 @@
+"""HTTP client for the Licendi Reseller API.
+
+One `httpx.Client` per `LicendiClient`; httpx documents its Client as safe to
+share between threads, and this class keeps no other mutable state, so one
+instance can serve a whole worker thread pool.
+
+Retries: only failures whose outcome may change on a second try (connection
+problems, timeouts, 429, 5xx, and 409 request_in_progress for orders). A POST
+to /api/orders is retried only because it carries the caller's Idempotency-Key,
+and every attempt sends the same key and the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from . import parsing
+from .errors import (
+    ContractError,
+    LicendiError,
+    RateLimited,
+    RequestInProgress,
+    ServerError,
+    TransportError,
+    error_for_status,
+)
+from .records import (
+    Balance,
+    Order,
+    OrderKeys,
+    OrderLineRequest,
+    OrderResult,
+    Page,
+    Product,
+    ProductDetail,
+    WebhookEndpoint,
+)
+from .retry import backoff_delay, parse_retry_after
+
+logger = logging.getLogger("licendi")
+
+DEFAULT_USER_AGENT = "licendi-python/0.1"
+MAX_PRODUCT_PAGE_SIZE = 500  # [assumed] upstream maximum
+MAX_ORDER_LIMIT = 200  # [doc]
+
+# Transport failures worth a second try. Others (e.g. an unsupported URL scheme)
+# are configuration mistakes that no retry can fix.
+_RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def _segment(value: str, what: str) -> str:
+    """Quote one path segment so an id like `../x` or `a/b` cannot change the route."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string")
+    if value in (".", ".."):
+        raise ValueError(f"{what} {value!r} is not a valid identifier")
+    # ':' stays readable in combination skus ("13200::0-0"); '/' and '%' are escaped.
+    return quote(value, safe=":")
+
+
+class LicendiClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float | httpx.Timeout = 10.0,
+        max_retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        if not base_url:
+            raise ValueError("base_url is required")
+        if not api_key:
+            raise ValueError("api_key is required")
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if isinstance(timeout, int | float):
+            # A short connect timeout fails fast on an unreachable host; reads may
+            # legitimately take longer (orders settle synchronously).
+            timeout = httpx.Timeout(timeout, connect=min(float(timeout), 5.0))
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._sleep = sleep
+        self._rng = rng
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            headers={
+                "X-Api-Key": api_key,
+                "Accept": "application/json",
+                "User-Agent": user_agent,
+            },
+            follow_redirects=False,
+        )
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LicendiClient(base_url={str(self._http.base_url)!r})"
+
+    # ------------------------------------------------------------ catalog
+
+    def list_products(
+        self, *, page: int = 1, page_size: int = 100, category: str | None = None
+    ) -> Page[Product]:
+        if page < 1:
+            raise ValueError("page is 1-based")
+        if not 1 <= page_size <= MAX_PRODUCT_PAGE_SIZE:
+            raise ValueError(f"page_size must be within 1..{MAX_PRODUCT_PAGE_SIZE}")
+        params: dict[str, Any] = {"page": page, "pageSize": page_size}
+        if category is not None:
+            params["category"] = category
+        response = self._request("GET", "/api/products", params=params)
+        return self._parse(
+            response,
+            lambda body: parsing.parse_page(
+                body, parsing.parse_product, page=page, page_size=page_size
+            ),
+        )
+
+    def iter_product_pages(
+        self, *, page_size: int = MAX_PRODUCT_PAGE_SIZE, category: str | None = None
+    ) -> Iterator[Page[Product]]:
+        """Every page of the catalog, stopping at `total`, an empty page or a bare array."""
+        page_number = 1
+        seen = 0
+        while True:
+            current = self.list_products(page=page_number, page_size=page_size, category=category)
+            if not current.items:
+                return
+            yield current
+            seen += len(current.items)
+            if current.total is not None and seen >= current.total:
+                return
+            if current.total is None and len(current.items) < current.page_size:
+                # Without a total, a short page is the last one.
+                return
+            if current.page != page_number:
+                # Upstream ignored `page` (e.g. a bare array): asking again would loop.
+                return
+            page_number += 1
+
+    def get_product(self, sku: str) -> ProductDetail:
+        response = self._request("GET", f"/api/products/{_segment(sku, 'sku')}")
+        return self._parse(response, parsing.parse_product_detail)
+
+    # ------------------------------------------------------------ wallet
+
+    def get_balance(self) -> Balance:
+        return self._parse(self._request("GET", "/api/balance"), parsing.parse_balance)
+
+    # ------------------------------------------------------------ orders
+
+    def create_order(
+        self,
+        *,
+        items: Sequence[OrderLineRequest],
+        external_id: str,
+        idempotency_key: str,
+    ) -> OrderResult:
+        """Place an order. The caller owns `idempotency_key` and must persist it
+        before calling, so that any later retry (here or in another process)
+        reuses it: the client never invents one.
+        """
+        if not idempotency_key or not idempotency_key.strip():
+            raise ValueError("idempotency_key is required")
+        if not external_id:
+            raise ValueError("external_id is required")
+        if not items:
+            raise ValueError("an order needs at least one item")
+        body = parsing.order_request_body(items=items, external_id=external_id)
+        response = self._request(
+            "POST",
+            "/api/orders",
+            json_body=body,
+            headers={"Idempotency-Key": idempotency_key},
+            retry_in_progress=True,
+        )
+        order = self._parse(response, parsing.parse_order)
+        replayed = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
+        return OrderResult(order=order, replayed=replayed, http_status=response.status_code)
+
+    def list_orders(self, *, limit: int = 50) -> list[Order]:
+        if not 1 <= limit <= MAX_ORDER_LIMIT:
+            raise ValueError(f"limit must be within 1..{MAX_ORDER_LIMIT}")
+        response = self._request("GET", "/api/orders", params={"limit": limit})
+        return self._parse(response, parsing.parse_orders)
+
+    def get_order(self, order_id: str) -> Order:
+        response = self._request("GET", f"/api/orders/{_segment(order_id, 'order_id')}")
+        return self._parse(response, parsing.parse_order)
+
+    def get_order_keys(self, order_id: str) -> OrderKeys:
+        response = self._request("GET", f"/api/orders/{_segment(order_id, 'order_id')}/keys")
+        return self._parse(
+            response, lambda body: parsing.parse_order_keys(response.status_code, body)
+        )
+
+    # ------------------------------------------------------------ webhooks
+
+    def list_webhooks(self) -> list[WebhookEndpoint]:
+        return self._parse(self._request("GET", "/api/webhooks"), parsing.parse_webhook_endpoints)
+
+    def create_webhook(self, *, url: str, events: Sequence[str]) -> WebhookEndpoint:
+        """Register an endpoint. The returned `secret` is shown only this once upstream."""
+        if not url:
+            raise ValueError("url is required")
+        if isinstance(events, str) or not events:
+            raise ValueError("events must be a non-empty list of event names")
+        response = self._request(
+            "POST", "/api/webhooks", json_body=parsing.webhook_request_body(url=url, events=events)
+        )
+        return self._parse(response, parsing.parse_webhook_endpoint)
+
+    def delete_webhook(self, endpoint_id: str) -> None:
+        self._request("DELETE", f"/api/webhooks/{_segment(endpoint_id, 'endpoint_id')}")
+
+    # ------------------------------------------------------------ contract
+
+    def get_openapi(self) -> dict[str, Any]:
+        """The upstream OpenAPI document, served as JSON or YAML."""
+        response = self._request(
+            "GET", "/api/openapi", headers={"Accept": "application/json, application/yaml;q=0.5"}
+        )
+        content_type = response.headers.get("Content-Type", "").lower()
+        if "yaml" in content_type or not response.content.lstrip().startswith(b"{"):
+            document = _load_yaml(response.content, method="GET", path="/api/openapi")
+        else:
+            document = self._parse(response, lambda body: body)
+        if not isinstance(document, dict):
+            raise ContractError(
+                "OpenAPI document is not an object", method="GET", path="/api/openapi"
+            )
+        return document
+
+    # ------------------------------------------------------------ plumbing
+
+    def _parse(self, response: httpx.Response, parse: Callable[[Any], Any]) -> Any:
+        try:
+            return parse(parsing.loads(response.content))
+        except ContractError as exc:
+            # Parsers do not know which call they serve; add it for the log line.
+            exc.method, exc.path = response.request.method, response.request.url.path
+            exc.status = response.status_code
+            raise
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry_in_progress: bool = False,
+    ) -> httpx.Response:
+        request_headers = dict(headers or {})
+        content: bytes | None = None
+        if json_body is not None:
+            # Serialised once: every retry sends byte-identical content, which is
+            # what upstream compares when it checks an Idempotency-Key.
+            content = parsing.dumps(json_body)
+            request_headers["Content-Type"] = "application/json"
+
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            error = self._attempt(method, path, params, content, request_headers)
+            elapsed = time.monotonic() - started
+            if isinstance(error, httpx.Response):
+                logger.debug(
+                    "licendi %s %s -> %s attempt=%d elapsed=%.3fs",
+                    method,
+                    path,
+                    error.status_code,
+                    attempt + 1,
+                    elapsed,
+                )
+                return error
+            retryable = self._is_retryable(error, retry_in_progress)
+            if not retryable or attempt >= self.max_retries:
+                logger.info(
+                    "licendi %s %s failed: %s attempt=%d elapsed=%.3fs",
+                    method,
+                    path,
+                    type(error).__name__,
+                    attempt + 1,
+                    elapsed,
+                )
+                raise error
+            delay = self._delay(attempt, error)
+            logger.info(
+                "licendi %s %s retrying after %s: attempt=%d elapsed=%.3fs delay=%.3fs",
+                method,
+                path,
+                type(error).__name__,
+                attempt + 1,
+                elapsed,
+                delay,
+            )
+            self._sleep(delay)
+            attempt += 1
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response | LicendiError:
+        """One HTTP exchange: the successful response, or the typed error it amounts to."""
+        try:
+            response = self._http.request(
+                method, path, params=params, content=content, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            return TransportError(
+                f"timed out ({type(exc).__name__}); outcome unknown",
+                timeout=True,
+                method=method,
+                path=path,
+            )
+        except httpx.TransportError as exc:
+            return TransportError(
+                f"{type(exc).__name__}: {exc}; outcome unknown",
+                retryable=isinstance(exc, _RETRYABLE_TRANSPORT),
+                method=method,
+                path=path,
+            )
+        if response.status_code < 400:
+            return response
+        code, message = parsing.parse_error_body(response.content)
+        return error_for_status(
+            response.status_code,
+            code=code,
+            message=message,
+            method=method,
+            path=path,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+
+    @staticmethod
+    def _is_retryable(error: LicendiError, retry_in_progress: bool) -> bool:
+        if isinstance(error, TransportError):
+            return error.retryable
+        if isinstance(error, RequestInProgress):
+            return retry_in_progress
+        return isinstance(error, RateLimited | ServerError)
+
+    def _delay(self, attempt: int, error: LicendiError) -> float:
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return min(retry_after, self.backoff_max)
+        return backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_max, rng=self._rng)
+
+
+def _load_yaml(raw: bytes, *, method: str, path: str) -> Any:
+    try:
+        import yaml  # imported late: only needed when upstream serves YAML
+    except ImportError as exc:  # pragma: no cover - PyYAML is a declared dependency
+        raise ContractError(
+            "OpenAPI document is YAML and PyYAML is not installed", method=method, path=path
+        ) from exc
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ContractError(
+            f"OpenAPI document is not valid YAML: {exc}", method=method, path=path
+        ) from exc
