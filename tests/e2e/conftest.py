@@ -1,0 +1,81 @@
+"""Browser fixtures: Playwright driving Debian's chromium against pytest-django's live server.
+
+Never a downloaded browser: the executable is /usr/bin/chromium (scripts/ensure-chromium
+installs it). A missing browser fails these tests rather than skipping them.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the Django ORM calls made by
+# fixtures and assertions here are ordinary blocking calls in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+E2E_PASSWORD = "e2e-password-only-for-tests"
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not path:
+        pytest.fail("chromium is not installed: run scripts/ensure-chromium")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["object"]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator["object"]:
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def live_url(live_server):
+    """live_url("/orders/") -> absolute URL on the live server."""
+
+    def _url(path: str) -> str:
+        return live_server.url + path
+
+    return _url
+
+
+@pytest.fixture
+def login(live_server):
+    """login(page, user): log in through the real login form; the user's password is
+    set to E2E_PASSWORD first."""
+
+    def _login(page, user) -> None:
+        user.set_password(E2E_PASSWORD)
+        user.save(update_fields=["password"])
+        page.goto(live_server.url + "/login/")
+        page.fill("#id_username", user.get_username())
+        page.fill("#id_password", E2E_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=Log out")
+
+    return _login
