@@ -1,0 +1,125 @@
+"""Serve the sandbox on a port: ``python -m sandbox --port 8100``.
+
+Threaded werkzeug server, webhook delivery thread running, one log line per
+request (method, path, status, time; never the API key or any licence key).
+``--port 0`` picks a free port; the URL printed at start says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .core import Sandbox
+from .faults import ConnectionDropped
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("sandbox")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's own access log is replaced by :func:`access_log` below."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def access_log(app: WSGIApplication) -> WSGIApplication:
+    def logged(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status: list[str] = ["-"]
+
+        def capture(code: str, headers: Any, exc_info: Any = None) -> Any:
+            status[0] = code.split()[0]
+            return start_response(code, headers, exc_info)
+
+        method, path = environ.get("REQUEST_METHOD", "-"), environ.get("PATH_INFO", "-")
+        query = environ.get("QUERY_STRING")
+        target = f"{path}?{query}" if query else path
+        try:
+            return app(environ, capture)
+        except ConnectionDropped as exc:
+            status[0] = f"({exc.kind}: no response)"
+            raise
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s %s %.1fms", method, target, status[0], elapsed)
+
+    return logged
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--products", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--api-key", default="sandbox-demo-key")
+    parser.add_argument("--balance", type=Decimal, default=Decimal("5000.00"))
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds added to each /api call"
+    )
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of /api calls -> 5xx")
+    parser.add_argument(
+        "--rate-limit-rate", type=float, default=0.0, help="share of /api calls -> 429"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout
+    )
+
+    started = time.perf_counter()
+    sandbox = Sandbox(
+        products=args.products,
+        seed=args.seed,
+        api_key=args.api_key,
+        balance=args.balance,
+        latency=args.latency,
+        fail_rate=args.fail_rate,
+        rate_limit_rate=args.rate_limit_rate,
+    )
+    generated = time.perf_counter() - started
+    server = make_server(
+        args.host,
+        args.port,
+        access_log(sandbox.app),
+        threaded=True,
+        request_handler=_QuietHandler,
+    )
+    sandbox.start_delivery_thread()
+    url = f"http://{args.host}:{server.server_port}"
+    print(
+        f"Licendi sandbox: {len(sandbox.catalog)} products, "
+        f"{sandbox.catalog.combination_count()} combinations (seed {args.seed}) "
+        f"generated in {generated:.2f}s",
+        flush=True,
+    )
+    print(f"Listening on {url}", flush=True)
+    print(f"API key: {args.api_key}", flush=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop_delivery_thread()
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
