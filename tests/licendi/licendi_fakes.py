@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+
 from licendi import LicendiClient
 
 BASE_URL = "http://licendi.test"
@@ -54,7 +55,9 @@ class ClientFactory:
         self.sleeps: list[float] = []
         self.clients: list[LicendiClient] = []
 
-    def __call__(self, upstream: Callable[[httpx.Request], httpx.Response], **options: Any) -> LicendiClient:
+    def __call__(
+        self, upstream: Callable[[httpx.Request], httpx.Response], **options: Any
+    ) -> LicendiClient:
         options.setdefault("sleep", self.sleeps.append)
         options.setdefault("rng", lambda: 0.5)
         client = LicendiClient(

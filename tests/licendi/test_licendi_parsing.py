@@ -101,7 +101,9 @@ def test_money_given_as_python_float_goes_through_its_shortest_text() -> None:
     assert parsing.to_decimal(0.1, "price") == Decimal("0.1")
 
 
-@pytest.mark.parametrize("bad", ["12,50", "abc", "", True, None, [], {"amount": 1}, "NaN", "Infinity"])
+@pytest.mark.parametrize(
+    "bad", ["12,50", "abc", "", True, None, [], {"amount": 1}, "NaN", "Infinity"]
+)
 def test_garbage_money_is_a_contract_error_naming_the_field(bad: Any) -> None:
     with pytest.raises(ContractError) as caught:
         parsing.parse_product({**PRODUCT, "netPrice": bad})
