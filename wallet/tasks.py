@@ -1,0 +1,50 @@
+"""Celery tasks of the wallet: thin wrappers around wallet.services."""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+
+import licendi
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+# Only one follow-up read is queued at a time, however many orders ask for one.
+_SOON_KEY = "wallet:sync-soon-queued"
+
+
+@shared_task(
+    bind=True,
+    name="wallet.tasks.wallet_sync",
+    max_retries=3,
+    acks_late=True,
+)
+def wallet_sync(self, reason: str = "schedule") -> dict:
+    """Read the balance and ledger upstream (beat, after every order, the Refresh button).
+
+    Retries with backoff only on transient upstream errors; every failure is recorded by
+    the service. When the read was a full window of new entries, more may have happened
+    than upstream shows, so another read is queued soon.
+    """
+    try:
+        result = services.wallet_sync()
+    except licendi.LicendiError as exc:
+        if licendi.is_transient(exc) and self.request.retries < self.max_retries:
+            countdown = min(services.wallet_sync_soon_countdown() * 2**self.request.retries, 600)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+        raise
+    if result.may_have_missed:
+        wallet_sync_soon(reason="full window of new entries")
+    return {"read": result.read, "new": result.new, "gaps_opened": result.gaps_opened}
+
+
+def wallet_sync_soon(*, reason: str) -> None:
+    """Queue one wallet read shortly (after an order, or after a full window of new entries).
+
+    Call it inside transaction.on_commit when it follows a database change.
+    """
+    countdown = services.wallet_sync_soon_countdown()
+    if cache.add(_SOON_KEY, reason, timeout=countdown):
+        wallet_sync.apply_async(kwargs={"reason": reason}, countdown=countdown)
