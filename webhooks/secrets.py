@@ -1,0 +1,81 @@
+"""The secrets that verify deliveries, decrypted once and kept briefly per process.
+
+Decrypting every active secret on every delivery would put Fernet work on the hot
+path, so each process keeps a `WebhookVerifier` for WEBHOOK_SECRET_CACHE_SECONDS.
+Endpoint changes made in this process drop the cache at once; other processes pick
+them up within the cache period, or sooner: a delivery that fails verification
+against a cache older than REFRESH_MIN_SECONDS reloads the secrets once and tries
+again, so a freshly registered secret is accepted everywhere almost immediately.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+
+from backoffice import crypto
+from licendi import WebhookVerifier
+
+from .models import WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_SECONDS = 30.0
+# Bounds the reloads an attacker can cause with bad signatures to one per second.
+REFRESH_MIN_SECONDS = 1.0
+
+_lock = threading.Lock()
+_cached: tuple[float, WebhookVerifier | None] | None = None
+
+
+def _load(tolerance: int) -> WebhookVerifier | None:
+    tokens = list(
+        WebhookEndpoint.objects.filter(status__in=WebhookEndpoint.ACCEPTING_STATUSES)
+        .order_by("pk")
+        .values_list("secret_encrypted", flat=True)
+    )
+    secrets = []
+    for token in tokens:
+        try:
+            secrets.append(crypto.decrypt(token))
+        except crypto.InvalidToken:
+            # A secret encrypted under a key no longer configured: the others still work.
+            logger.error("a webhook endpoint secret cannot be decrypted with FIELD_ENCRYPTION_KEYS")
+    if not secrets:
+        return None
+    return WebhookVerifier(secrets, tolerance=tolerance)
+
+
+def verifier(*, refresh: bool = False) -> WebhookVerifier | None:
+    """The verifier for every accepting endpoint's secret; None when there is none."""
+    global _cached
+    ttl = float(getattr(settings, "WEBHOOK_SECRET_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+    tolerance = settings.WEBHOOK_TOLERANCE_SECONDS
+    now = time.monotonic()
+    with _lock:
+        cached = _cached
+    if cached is not None:
+        loaded_at, current = cached
+        age = now - loaded_at
+        fresh = age < ttl and (current is None or current.tolerance == tolerance)
+        if fresh and not (refresh and age >= REFRESH_MIN_SECONDS):
+            return current
+    current = _load(tolerance)
+    with _lock:
+        _cached = (time.monotonic(), current)
+    return current
+
+
+def cache_age() -> float | None:
+    with _lock:
+        return None if _cached is None else time.monotonic() - _cached[0]
+
+
+def clear_cache() -> None:
+    """Forget the decrypted secrets (after any endpoint change in this process)."""
+    global _cached
+    with _lock:
+        _cached = None

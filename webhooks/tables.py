@@ -1,0 +1,50 @@
+import django_tables2 as tables
+from django.template.defaultfilters import truncatechars
+from django.urls import NoReverseMatch
+from django.utils.html import format_html
+
+from backoffice.tables import BaseTable
+
+from .models import WebhookEvent
+
+
+class WebhookEventTable(BaseTable):
+    received_at = tables.DateTimeColumn(verbose_name="Received", format="Y-m-d H:i:s")
+    event_id = tables.Column(linkify=True, verbose_name="Event")
+    type = tables.Column()
+    status = tables.Column()
+    upstream_order_id = tables.Column(verbose_name="Licendi order")
+    external_id = tables.Column(verbose_name="PO number")
+    purchase_order = tables.Column(verbose_name="Purchase order")
+    key_count = tables.Column(verbose_name="Keys")
+    duplicate_count = tables.Column(verbose_name="Duplicates")
+    attempts = tables.Column()
+    error = tables.Column(orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = WebhookEvent
+        fields = (
+            "received_at",
+            "event_id",
+            "type",
+            "status",
+            "upstream_order_id",
+            "external_id",
+            "purchase_order",
+            "key_count",
+            "duplicate_count",
+            "attempts",
+            "error",
+        )
+        order_by = ("-received_at",)
+        row_attrs = {"data-status": lambda record: record.status}
+
+    def render_purchase_order(self, value: object) -> str:
+        try:
+            url = value.get_absolute_url()  # type: ignore[attr-defined]
+        except NoReverseMatch:
+            return str(value)
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_error(self, value: str) -> str:
+        return truncatechars(value, 80)

@@ -1,0 +1,245 @@
+"""Webhook pages (endpoints, event log) and the receiver Licendi posts to."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    UnreadablePostError,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from backoffice import permissions as p
+from backoffice.audit import client_ip
+from backoffice.auth import permission_required
+from backoffice.upstream import licendi_client
+from licendi import LicendiError
+
+from . import receiver as receiving
+from . import selectors, services
+from .filters import WebhookEventFilter
+from .forms import EndpointRegisterForm
+from .models import WebhookEndpoint, WebhookEvent
+from .tables import WebhookEventTable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+
+
+# ----------------------------------------------------------------- receiver
+
+
+def _refusal(status: int, reason: str) -> JsonResponse:
+    return JsonResponse({"error": reason}, status=status)
+
+
+@csrf_exempt  # authenticated by the Standard Webhooks signature, not by a session
+@require_POST
+def receiver(request: HttpRequest) -> HttpResponse:
+    """Verify, store once, answer at once; processing happens in a task."""
+    limit = int(getattr(settings, "WEBHOOK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _refusal(400, "invalid Content-Length")
+    if declared > limit:
+        return _refusal(413, f"body larger than {limit} bytes")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _refusal(413, f"body larger than {limit} bytes")
+    except UnreadablePostError:
+        return _refusal(400, "unreadable body")
+    if len(body) > limit:
+        return _refusal(413, f"body larger than {limit} bytes")
+
+    try:
+        receiving.verify(request.headers, body)
+        delivery = receiving.parse(request.headers, body)
+    except receiving.Refused as refused:
+        log = logger.warning if refused.status == 401 else logger.info
+        log(
+            "webhook delivery refused (%s): %s; webhook-id=%.80s from %s",
+            refused.status,
+            refused.reason,
+            request.headers.get("webhook-id", ""),
+            client_ip(request),
+        )
+        return _refusal(refused.status, refused.reason)
+
+    _, created = services.webhook_event_record(delivery=delivery)
+    return JsonResponse({"status": "accepted" if created else "duplicate"}, status=200)
+
+
+# ----------------------------------------------------------------- endpoints
+
+
+def _endpoint_page(
+    request: HttpRequest,
+    *,
+    form: EndpointRegisterForm | None = None,
+    new_secret: str | None = None,
+    new_endpoint: WebhookEndpoint | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    upstream = None
+    try:
+        with licendi_client() as client:
+            upstream = client.list_webhooks()
+    except LicendiError as exc:
+        messages.warning(request, f"Could not list the endpoints registered at Licendi: {exc}")
+    response = render(
+        request,
+        "webhooks/endpoint_list.html",
+        {
+            "overview": selectors.webhook_endpoint_overview(upstream=upstream),
+            "form": form or EndpointRegisterForm(),
+            "new_secret": new_secret,
+            "new_endpoint": new_endpoint,
+        },
+        status=status,
+    )
+    if new_secret:
+        # The one response that carries the secret must not be kept by any cache.
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _endpoint_page(request)
+    form = EndpointRegisterForm(request.POST)
+    if not form.is_valid():
+        return _endpoint_page(request, form=form, status=400)
+    try:
+        endpoint, secret = services.webhook_endpoint_register(
+            url=form.cleaned_data["url"],
+            events=form.cleaned_data["events"],
+            actor=request.user,
+            request=request,
+        )
+    except (LicendiError, services.WebhookEndpointError) as exc:
+        messages.error(request, f"Licendi did not register the endpoint: {exc}")
+        return _endpoint_page(request, form=form)
+    messages.success(request, f"Endpoint {endpoint.upstream_id} registered.")
+    return _endpoint_page(request, new_secret=secret, new_endpoint=endpoint)
+
+
+def _endpoint_action(request: HttpRequest, action, success: str):  # type: ignore[no-untyped-def]
+    try:
+        result = action()
+    except WebhookEndpoint.DoesNotExist:
+        raise Http404("No such endpoint") from None
+    except services.WebhookEndpointError as exc:
+        messages.error(request, str(exc))
+    except LicendiError as exc:
+        messages.error(request, f"Licendi refused or failed: {exc}")
+    else:
+        messages.success(request, success)
+        return result
+    return None
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+@require_POST
+def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _endpoint_action(
+        request,
+        lambda: services.webhook_endpoint_delete(
+            endpoint_pk=pk, actor=request.user, request=request
+        ),
+        "Endpoint deleted at Licendi and here; its secret no longer verifies deliveries.",
+    )
+    return redirect("webhooks:endpoint_list")
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+@require_POST
+def endpoint_orphan_delete(request: HttpRequest, upstream_id: str) -> HttpResponse:
+    _endpoint_action(
+        request,
+        lambda: services.webhook_endpoint_delete_orphan(
+            upstream_id=upstream_id, actor=request.user, request=request
+        ),
+        f"Endpoint {upstream_id} deleted at Licendi.",
+    )
+    return redirect("webhooks:endpoint_list")
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+@require_POST
+def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    result = _endpoint_action(
+        request,
+        lambda: services.webhook_endpoint_rotate_start(
+            endpoint_pk=pk, actor=request.user, request=request
+        ),
+        "Rotation started: deliveries signed with either secret are accepted until you finish it.",
+    )
+    if result is None:
+        return redirect("webhooks:endpoint_list")
+    endpoint, secret = result
+    return _endpoint_page(request, new_secret=secret, new_endpoint=endpoint)
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+@require_POST
+def endpoint_rotate_finish(request: HttpRequest, pk: int) -> HttpResponse:
+    _endpoint_action(
+        request,
+        lambda: services.webhook_endpoint_rotate_finish(
+            endpoint_pk=pk, actor=request.user, request=request
+        ),
+        "Rotation finished: the old endpoint is deleted and its secret no longer verifies.",
+    )
+    return redirect("webhooks:endpoint_list")
+
+
+# ----------------------------------------------------------------- event log
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+def event_list(request: HttpRequest) -> HttpResponse:
+    event_filter = WebhookEventFilter(request.GET, queryset=selectors.webhook_event_list())
+    table = WebhookEventTable(event_filter.qs)
+    table.paginate(page=request.GET.get("page", 1), per_page=50)
+    return render(request, "webhooks/event_list.html", {"filter": event_filter, "table": table})
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        event = selectors.webhook_event_get(pk=pk)
+    except WebhookEvent.DoesNotExist:
+        raise Http404("No such event") from None
+    from .payloads import masked_keys
+
+    return render(
+        request,
+        "webhooks/event_detail.html",
+        {"event": event, "keys": masked_keys(event.payload)},
+    )
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+@require_POST
+def event_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
+    if not WebhookEvent.objects.filter(pk=pk).exists():
+        raise Http404("No such event")
+    event = services.webhook_event_process(event_pk=pk)
+    level = messages.success if event.status in WebhookEvent.DONE_STATUSES else messages.warning
+    level(request, f"Event {event.event_id} is now {event.get_status_display().lower()}.")
+    return HttpResponseRedirect(reverse("webhooks:event_detail", args=[pk]))
