@@ -1,0 +1,57 @@
+"""Fixtures for the catalog tests: a mid-sized sandbox and a client that never sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+SANDBOX_API_KEY = "sandbox-test-key"
+PRODUCTS = 300
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """The client's backoff delays, recorded instead of slept (retries stay fast)."""
+    from django.conf import settings
+
+    import catalog.services
+    from backoffice import upstream
+    from licendi import LicendiClient
+
+    delays: list[float] = []
+
+    def fast_client() -> LicendiClient:
+        return LicendiClient(
+            base_url=settings.LICENDI_BASE_URL,
+            api_key=settings.LICENDI_API_KEY,
+            max_retries=settings.LICENDI_MAX_RETRIES,
+            transport=upstream._transport_override,
+            sleep=delays.append,
+        )
+
+    monkeypatch.setattr(catalog.services, "licendi_client", fast_client)
+    return delays
+
+
+@pytest.fixture
+def sb(settings, sleeps) -> Iterator[object]:
+    """A 300-product sandbox (about a third with variants) wired in as the upstream."""
+    from backoffice.upstream import use_transport
+    from sandbox import Sandbox
+
+    sandbox = Sandbox(products=PRODUCTS, seed=11, api_key=SANDBOX_API_KEY)
+    settings.LICENDI_BASE_URL = "http://sandbox.test"
+    settings.LICENDI_API_KEY = SANDBOX_API_KEY
+    settings.CATALOG_SYNC_PAGE_SIZE = 100
+    settings.CATALOG_SYNC_CONCURRENCY = 4
+    with use_transport(sandbox.transport()):
+        yield sandbox
+
+
+def detail_requests(sandbox) -> int:
+    return sum(
+        1
+        for method, path in sandbox.requests
+        if method == "GET" and path.startswith("/api/products/")
+    )
