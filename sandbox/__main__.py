@@ -74,9 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         "--rate-limit-rate", type=float, default=0.0, help="share of /api calls -> 429"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout
-    )
+    # UTC timestamps: the log must read the same whatever TZ the host (or Django) sets.
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = logging.Formatter("%(asctime)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
     started = time.perf_counter()
     sandbox = Sandbox(

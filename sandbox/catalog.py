@@ -41,6 +41,8 @@ class Axis:
 
 @dataclass(slots=True)
 class Combination:
+    # ``name`` is used on order lines and key lists; the contract's combination
+    # object has no name, so the detail does not show it.
     order_sku: str
     options: tuple[int, ...]
     name: str
@@ -52,7 +54,6 @@ class Combination:
         return {
             "orderSku": self.order_sku,
             "options": list(self.options),
-            "name": self.name,
             "price": fmt(self.price),
             "netPrice": fmt(self.net_price),
             "inStock": self.stock == IN_STOCK,
