@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Wallet", "wallet:overview", p.VIEW),
     ("Webhooks", "webhooks:event_list", p.MANAGE_WEBHOOKS),
     ("Audit", "backoffice:audit_list", p.VIEW_AUDIT),
+    ("Users", "backoffice:user_list", p.MANAGE_USERS),
 ]
 
 

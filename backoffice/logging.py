@@ -24,9 +24,22 @@ def redact(text: str) -> str:
     return text
 
 
+def current_task_id() -> str | None:
+    """The id of the Celery task running in this thread, if any."""
+    # The same lookup Celery's own TaskFormatter makes; imported late so that code
+    # which never runs tasks does not need Celery's state.
+    from celery._state import get_current_task
+
+    task = get_current_task()
+    return getattr(task.request, "id", None) if task is not None else None
+
+
 class RequestIdFilter(logging.Filter):
+    """Tags each record with the request id (web) or the task id (worker)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id() or "-"
+        record.task_id = current_task_id() or "-"
         return True
 
 
@@ -50,6 +63,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        task_id = getattr(record, "task_id", "-")
+        if task_id != "-":
+            payload["task_id"] = task_id
         if record.exc_info:
             payload["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(payload, ensure_ascii=False)

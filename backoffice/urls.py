@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import accounts, health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("backoffice.urls_backoffice")),
     path("catalog/", include("catalog.urls")),
@@ -15,3 +16,9 @@ urlpatterns = [
     path("wallet/", include("wallet.urls")),
     path("", include("webhooks.urls")),
 ]
+
+# Error pages show the request id only (backoffice/errors.py).
+handler400 = "backoffice.errors.bad_request"
+handler403 = "backoffice.errors.permission_denied"
+handler404 = "backoffice.errors.page_not_found"
+handler500 = "backoffice.errors.server_error"

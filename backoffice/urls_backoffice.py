@@ -1,5 +1,26 @@
-"""Project-level pages under the `backoffice` namespace (health, audit log)."""
+"""Project-level pages under the `backoffice` namespace (audit log, staff users)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "backoffice"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("audit/", views.audit_list, name="audit_list"),
+    path("staff/", views.user_list, name="user_list"),
+    path("staff/new/", views.user_create, name="user_create"),
+    path("staff/<int:pk>/", views.user_edit, name="user_edit"),
+    path(
+        "staff/<int:pk>/deactivate/",
+        views.user_set_active,
+        {"active": False},
+        name="user_deactivate",
+    ),
+    path(
+        "staff/<int:pk>/activate/",
+        views.user_set_active,
+        {"active": True},
+        name="user_activate",
+    ),
+]

@@ -1,12 +1,112 @@
-"""Project-level pages: the home dashboard."""
+"""Project-level pages: the home dashboard, the audit log and staff user management."""
 
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from . import permissions as p
+from . import selectors, services
 from .auth import permission_required
+from .filters import AuditEventFilter
+from .forms import StaffUserCreateForm, StaffUserForm
+from .page_tables import AuditEventTable, StaffUserTable
 
 
 @permission_required(p.VIEW)
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
+
+
+@permission_required(p.VIEW_AUDIT)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    event_filter = AuditEventFilter(request.GET, queryset=selectors.audit_event_list())
+    table = AuditEventTable(event_filter.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(
+        request,
+        "backoffice/audit_list.html",
+        {"filter": event_filter, "table": table, "target_types": selectors.audit_target_types()},
+    )
+
+
+@permission_required(p.MANAGE_USERS)
+def user_list(request: HttpRequest) -> HttpResponse:
+    table = StaffUserTable(selectors.staff_user_list())
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(request, "backoffice/user_list.html", {"table": table})
+
+
+@permission_required(p.MANAGE_USERS)
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = StaffUserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.staff_user_create(
+                actor=request.user,
+                request=request,
+                username=data["username"],
+                password=data["password1"],
+                roles=data["roles"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+        except services.StaffUserError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"User {user.get_username()} created.")
+            return redirect("backoffice:user_list")
+    return render(request, "backoffice/user_form.html", {"form": form, "creating": True})
+
+
+@permission_required(p.MANAGE_USERS)
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), pk=pk)
+    initial = {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "roles": list(user.groups.values_list("name", flat=True)),
+    }
+    form = StaffUserForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.staff_user_update(
+                actor=request.user,
+                request=request,
+                user=user,
+                roles=data["roles"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+        except services.StaffUserError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"User {user.get_username()} saved.")
+            return redirect("backoffice:user_list")
+    return render(
+        request, "backoffice/user_form.html", {"form": form, "edited": user, "creating": False}
+    )
+
+
+# The permission is checked before the method so that a user without it gets 403 (and
+# an anonymous one the login page) whatever the method.
+@permission_required(p.MANAGE_USERS)
+@require_POST
+def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), pk=pk)
+    service = services.staff_user_activate if active else services.staff_user_deactivate
+    try:
+        service(actor=request.user, request=request, user=user)
+    except services.StaffUserError as exc:
+        messages.error(request, str(exc))
+    else:
+        state = "reactivated" if active else "deactivated"
+        messages.success(request, f"User {user.get_username()} {state}.")
+    return redirect("backoffice:user_edit", pk=user.pk)

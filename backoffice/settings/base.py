@@ -121,6 +121,12 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# A CSRF refusal renders the project's 403 page (request id only), not Django's own.
+CSRF_FAILURE_VIEW = "backoffice.errors.csrf_failure"
+# After this many failed logins for one username or from one address, logins are
+# refused for LOGIN_LOCKOUT_SECONDS (backoffice/login_throttle.py).
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keys@reseller.example")
@@ -144,6 +150,12 @@ LICENDI_MAX_RETRIES = env.int("LICENDI_MAX_RETRIES", default=4)
 # The public URL Licendi posts webhooks to (shown on the endpoint page as the default).
 WEBHOOK_PUBLIC_URL = env.str("WEBHOOK_PUBLIC_URL", default="http://127.0.0.1:8000/hooks/licendi")
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Larger delivery bodies are answered 413 before being read.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# How long each process keeps the decrypted endpoint secrets.
+WEBHOOK_SECRET_CACHE_SECONDS = env.int("WEBHOOK_SECRET_CACHE_SECONDS", default=30)
+# An event still waiting for its order after this long is marked "order not ours".
+WEBHOOK_FOREIGN_AFTER_HOURS = env.int("WEBHOOK_FOREIGN_AFTER_HOURS", default=24)
 
 # --- Business thresholds -----------------------------------------------------
 PO_APPROVAL_THRESHOLD = env_decimal("PO_APPROVAL_THRESHOLD", "500.00")

@@ -1,0 +1,106 @@
+"""Logging in: a throttled login form and the audit of logins, failures and logouts."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from .audit import audit_record, client_ip
+from .login_throttle import (
+    lockout_seconds,
+    login_failure_record,
+    login_failures_reset,
+    login_is_locked,
+)
+from .models import AuditEvent
+
+USERNAME_MAX = 150
+
+
+class ThrottledLoginMixin:
+    """Refuses logins for a username or address with too many recent failures."""
+
+    request: HttpRequest | None
+    cleaned_data: dict[str, Any]
+
+    locked_message = (
+        "Too many failed logins for this account or from this address. "
+        "Logins are refused for %(minutes)d minutes; ask an administrator if you are locked out."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        username = (self.cleaned_data.get("username") or "")[:USERNAME_MAX]
+        ip = client_ip(self.request)
+        if login_is_locked(username=username, ip=ip):
+            audit_record(
+                action=AuditEvent.Action.LOGIN_FAILED,
+                request=self.request,
+                summary=f"Login refused (locked out): {username}",
+                details={"username": username, "reason": "locked"},
+            )
+            raise forms.ValidationError(
+                self.locked_message,
+                code="locked",
+                params={"minutes": max(1, lockout_seconds() // 60)},
+            )
+        try:
+            cleaned = super().clean()  # type: ignore[misc]
+        except forms.ValidationError:
+            login_failure_record(username=username, ip=ip)
+            raise
+        login_failures_reset(username=username)
+        return cleaned
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The Django admin's own login page gets the same throttle."""
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@receiver(user_logged_in, dispatch_uid="backoffice.audit_login")
+def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    audit_record(
+        action=AuditEvent.Action.LOGIN,
+        actor=user,
+        request=request,
+        summary=f"{user.get_username()} logged in",
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="backoffice.audit_login_failed")
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # Only the attempted username: the password (already masked by Django) is never kept.
+    username = str(credentials.get("username") or "")[:USERNAME_MAX]
+    audit_record(
+        action=AuditEvent.Action.LOGIN_FAILED,
+        request=request,
+        summary=f"Failed login: {username}",
+        details={"username": username},
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="backoffice.audit_logout")
+def audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is None:
+        return
+    audit_record(
+        action=AuditEvent.Action.LOGOUT,
+        actor=user,
+        request=request,
+        summary=f"{user.get_username()} logged out",
+    )

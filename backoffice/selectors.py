@@ -1,0 +1,36 @@
+"""Read queries for the project-level pages."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Prefetch, QuerySet
+
+from .models import AuditEvent
+from .permissions import ROLES
+
+
+def staff_user_list() -> QuerySet:
+    """Every user with their roles prefetched (one query for all the roles)."""
+    return (
+        get_user_model()
+        .objects.prefetch_related(
+            Prefetch(
+                "groups",
+                queryset=Group.objects.filter(name__in=ROLES).order_by("name"),
+                to_attr="role_groups",
+            )
+        )
+        .order_by("-is_active", "username")
+    )
+
+
+def audit_event_list() -> QuerySet:
+    return AuditEvent.objects.all()
+
+
+def audit_target_types() -> list[str]:
+    return list(
+        AuditEvent.objects.exclude(target_type="")
+        .order_by("target_type")
+        .values_list("target_type", flat=True)
+        .distinct()
+    )
