@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--api-key", default="sandbox-demo-key")
     parser.add_argument("--balance", type=Decimal, default=Decimal("5000.00"))
+    parser.add_argument("--tier", default="Gold")
+    parser.add_argument("--discount", type=Decimal, default=Decimal("30.00"), help="percent")
+    parser.add_argument("--variant-ratio", type=float, default=1 / 3)
     parser.add_argument(
         "--latency", type=float, default=0.0, help="seconds added to each /api call"
     )
@@ -87,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         api_key=args.api_key,
         balance=args.balance,
+        tier=args.tier,
+        discount=args.discount,
+        variant_ratio=args.variant_ratio,
         latency=args.latency,
         fail_rate=args.fail_rate,
         rate_limit_rate=args.rate_limit_rate,

@@ -121,6 +121,7 @@ class SandboxApp:
             self.sb._record_request(method, f"{path}?{query}" if query else path)
         fault: Fault | None = None
         if is_api:
+            self.sb.faults.pace()
             fault = self.sb.faults.take(method, path) or self.sb.faults.take_random()
             if fault is not None:
                 early = self._apply_fault_before(fault, environ)

@@ -158,10 +158,13 @@ class Faults:
                     return fault
         return None
 
-    def take_random(self) -> Fault | None:
-        """Background noise configured on the command line (``--fail-rate`` etc.)."""
+    def pace(self) -> None:
+        """The base latency every /api call pays (``--latency``)."""
         if self.latency:
             time.sleep(self.latency)
+
+    def take_random(self) -> Fault | None:
+        """Background noise configured on the command line (``--fail-rate`` etc.)."""
         if not (self.fail_rate or self.rate_limit_rate):
             return None
         with self._lock:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from .faults import ConnectionDropped
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 class SandboxTransport(httpx.BaseTransport):
@@ -15,8 +20,8 @@ class SandboxTransport(httpx.BaseTransport):
     client sees from a real socket.
     """
 
-    def __init__(self, app: object) -> None:
-        self._inner = httpx.WSGITransport(app=app)  # type: ignore[arg-type]
+    def __init__(self, app: WSGIApplication) -> None:
+        self._inner = httpx.WSGITransport(app=app)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
@@ -301,3 +302,22 @@ def test_keys_are_never_repeated(sb: Sandbox, skus: Skus) -> None:
         placed = sb.place_order(items=[(sku, 20)])
         keys.extend(key for item in placed["items"] for key in item["keys"])
     assert len(keys) == len(set(keys)) == 600
+
+
+def test_an_idempotency_key_expires_after_24_hours(sb: Sandbox, api: httpx.Client, skus: Skus):
+    items = [(skus.in_stock()[0], 1)]
+    first = order(api, items, "k-1").json()
+    record = sb.state._idempotency["k-1"]
+    record.created_at -= timedelta(hours=24, seconds=1)
+    second = order(api, items, "k-1")
+    assert second.status_code == 201 and second.json()["id"] != first["id"]
+
+
+def test_random_faults_and_base_latency_from_the_command_line_options() -> None:
+    noisy = Sandbox(products=20, fail_rate=0.5, rate_limit_rate=0.2, latency=0.01)
+    with client_for(noisy) as api:
+        started = time.perf_counter()
+        statuses = [api.get("/api/balance").status_code for _ in range(60)]
+        assert time.perf_counter() - started >= 0.6
+    assert {200, 429} <= set(statuses) and any(s >= 500 for s in statuses)
+    assert all(s in (200, 429, 500, 502, 503) for s in statuses)
