@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -46,6 +46,7 @@ from .records import (
 from .retry import backoff_delay, parse_retry_after
 
 logger = logging.getLogger("licendi")
+R = TypeVar("R")
 
 DEFAULT_USER_AGENT = "licendi-python/0.1"
 MAX_PRODUCT_PAGE_SIZE = 500  # [assumed] upstream maximum
@@ -264,7 +265,7 @@ class LicendiClient:
 
     # ------------------------------------------------------------ plumbing
 
-    def _parse(self, response: httpx.Response, parse: Callable[[Any], Any]) -> Any:
+    def _parse(self, response: httpx.Response, parse: Callable[[Any], R]) -> R:
         try:
             return parse(parsing.loads(response.content))
         except ContractError as exc:
@@ -294,35 +295,36 @@ class LicendiClient:
         attempt = 0
         while True:
             started = time.monotonic()
-            error = self._attempt(method, path, params, content, request_headers)
+            outcome = self._attempt(method, path, params, content, request_headers)
             elapsed = time.monotonic() - started
-            if isinstance(error, httpx.Response):
+            if isinstance(outcome, httpx.Response):
                 logger.debug(
                     "licendi %s %s -> %s attempt=%d elapsed=%.3fs",
                     method,
                     path,
-                    error.status_code,
+                    outcome.status_code,
                     attempt + 1,
                     elapsed,
                 )
-                return error
-            retryable = self._is_retryable(error, retry_in_progress)
-            if not retryable or attempt >= self.max_retries:
+                return outcome
+            if not self._is_retryable(outcome, retry_in_progress) or attempt >= self.max_retries:
                 logger.info(
-                    "licendi %s %s failed: %s attempt=%d elapsed=%.3fs",
+                    "licendi %s %s failed: %s status=%s attempt=%d elapsed=%.3fs",
                     method,
                     path,
-                    type(error).__name__,
+                    type(outcome).__name__,
+                    outcome.status,
                     attempt + 1,
                     elapsed,
                 )
-                raise error
-            delay = self._delay(attempt, error)
+                raise outcome
+            delay = self._delay(attempt, outcome)
             logger.info(
-                "licendi %s %s retrying after %s: attempt=%d elapsed=%.3fs delay=%.3fs",
+                "licendi %s %s retrying after %s: status=%s attempt=%d elapsed=%.3fs delay=%.3fs",
                 method,
                 path,
-                type(error).__name__,
+                type(outcome).__name__,
+                outcome.status,
                 attempt + 1,
                 elapsed,
                 delay,
@@ -378,7 +380,7 @@ class LicendiClient:
         return isinstance(error, RateLimited | ServerError)
 
     def _delay(self, attempt: int, error: LicendiError) -> float:
-        retry_after = getattr(error, "retry_after", None)
+        retry_after = error.retry_after if isinstance(error, RateLimited | ServerError) else None
         if retry_after is not None:
             return min(retry_after, self.backoff_max)
         return backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_max, rng=self._rng)

@@ -383,7 +383,10 @@ def parse_delivered_key(value: Any, ctx: str) -> DeliveredKey:
     )
 
 
-_KEYS_STATUSES: tuple[KeysStatus, ...] = ("pending", "partially_delivered", "delivered")
+_PARTIAL_STATUSES: dict[str, KeysStatus] = {
+    "pending": "pending",
+    "partially_delivered": "partially_delivered",
+}
 
 
 def parse_order_keys(http_status: int, payload: Any) -> OrderKeys:
@@ -398,15 +401,16 @@ def parse_order_keys(http_status: int, payload: Any) -> OrderKeys:
         raw_keys = _list(obj.get("keys", []), "keys")
         status_hint = _opt_str(obj, "status", "")
     keys = _each(raw_keys, "keys", parse_delivered_key)
+    status: KeysStatus
     if http_status == 202:
-        if status_hint in ("pending", "partially_delivered"):
-            status: KeysStatus = status_hint  # type: ignore[assignment]
-        else:
-            status = "partially_delivered" if keys else "pending"
+        # 202 is never "delivered", whatever the body says; without a usable
+        # status the presence of keys tells pending from partial.
+        fallback: KeysStatus = "partially_delivered" if keys else "pending"
+        status = _PARTIAL_STATUSES.get(status_hint or "", fallback)
     elif status_hint is None or status_hint == "delivered":
         status = "delivered"
-    elif status_hint in _KEYS_STATUSES:
-        status = status_hint  # type: ignore[assignment]
+    elif status_hint in _PARTIAL_STATUSES:
+        status = _PARTIAL_STATUSES[status_hint]
     else:
         raise ContractError(f"unknown keys status {status_hint!r}", field="status")
     return OrderKeys(status=status, keys=keys)

@@ -19,7 +19,7 @@ T = TypeVar("T")
 KeysStatus = Literal["pending", "partially_delivered", "delivered"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Product:
     sku: str
     name: str
@@ -34,13 +34,13 @@ class Product:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Axis:
     name: str
     options: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Combination:
     order_sku: str  # "<sku>::<option index per axis joined by '-'>", what an order names
     options: tuple[int, ...]
@@ -49,14 +49,14 @@ class Combination:
     in_stock: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProductDetail(Product):
     description: str = ""
     axes: tuple[Axis, ...] = ()
     combinations: tuple[Combination, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Page(Generic[T]):
     items: tuple[T, ...]
     page: int
@@ -64,7 +64,7 @@ class Page(Generic[T]):
     total: int | None  # None when upstream did not say
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
     id: str
     type: str  # topup | order | refund | adjustment (others kept as-is)
@@ -75,7 +75,7 @@ class LedgerEntry:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Balance:
     balance: Decimal
     currency: str = "EUR"
@@ -84,7 +84,7 @@ class Balance:
     ledger: tuple[LedgerEntry, ...] = ()  # newest first, at most 20 upstream
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderItem:
     sku: str
     qty: int
@@ -100,7 +100,7 @@ class OrderItem:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Order:
     id: str
     status: str  # delivered | pending | partially_delivered (others kept as-is)
@@ -112,27 +112,27 @@ class Order:
     items: tuple[OrderItem, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderResult:
     order: Order
     replayed: bool  # True when upstream answered from its idempotency store
     http_status: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveredKey:
     sku: str
     key: str = field(repr=False)
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderKeys:
     status: KeysStatus
     keys: tuple[DeliveredKey, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookEndpoint:
     id: str
     url: str
@@ -141,7 +141,7 @@ class WebhookEndpoint:
     secret: str | None = field(default=None, repr=False)  # only returned at creation
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class KeyAssigned:
     order_id: str
     sku: str
@@ -150,14 +150,14 @@ class KeyAssigned:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderDelivered:
     order_id: str
     keys: tuple[DeliveredKey, ...] = ()
     external_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookEvent:
     id: str
     type: str
@@ -166,7 +166,7 @@ class WebhookEvent:
     data: KeyAssigned | OrderDelivered | dict[str, Any] = field(default_factory=dict, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderLineRequest:
     sku: str  # plain sku, or a combination's order_sku for products with variants
     qty: int

@@ -13,7 +13,7 @@ def backoff_delay(attempt: int, *, base: float, cap: float, rng: Callable[[], fl
     Full jitter spreads the retries of many workers that failed together, so a
     recovering supplier is not hit by a synchronised wave.
     """
-    ceiling = min(cap, base * (2**attempt))
+    ceiling = min(cap, base * (2.0**attempt))
     return max(0.0, rng() * ceiling)
 
 

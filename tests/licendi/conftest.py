@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from licendi_fakes import ClientFactory
+
+from tests.licendi.fakes import ClientFactory
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,7 @@ from licendi import (
     is_definite_refusal,
 )
 from licendi.webhooks import parse_event
-
-sandbox_module = pytest.importorskip("sandbox")
-Sandbox = sandbox_module.Sandbox
+from sandbox import Sandbox
 
 BASE_URL = "http://sandbox.test"
 API_KEY = "sandbox-key"
@@ -326,7 +325,7 @@ def test_timeout_after_processing_then_retry_makes_exactly_one_order(
     ],
 )
 def test_order_survives_a_fault_before_processing(
-    client: LicendiClient, sb: Sandbox, kind: str, options: dict[str, object]
+    client: LicendiClient, sb: Sandbox, kind: str, options: dict[str, Any]
 ) -> None:
     sb.faults.inject(method="POST", path="/api/orders", kind=kind, times=2, **options)
 

@@ -8,13 +8,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from licendi_fakes import (
-    API_KEY,
-    ClientFactory,
-    ScriptedUpstream,
-    error_response,
-    json_response,
-)
 
 from licendi import (
     NotFound,
@@ -23,6 +16,13 @@ from licendi import (
     RequestInProgress,
     ServerError,
     TransportError,
+)
+from tests.licendi.fakes import (
+    API_KEY,
+    ClientFactory,
+    ScriptedUpstream,
+    error_response,
+    json_response,
 )
 
 PRODUCT = {"sku": "1", "name": "P", "price": "2.00", "netPrice": "1.50"}

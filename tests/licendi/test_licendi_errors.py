@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from licendi_fakes import API_KEY, ClientFactory, ScriptedUpstream, error_response
 
 from licendi import (
     AuthenticationFailed,
@@ -23,6 +22,7 @@ from licendi import (
     is_definite_refusal,
     is_transient,
 )
+from tests.licendi.fakes import API_KEY, ClientFactory, ScriptedUpstream, error_response
 
 LINES = [OrderLineRequest(sku="13200", qty=1)]
 
