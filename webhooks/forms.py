@@ -8,6 +8,7 @@ class EndpointRegisterForm(forms.Form):
     url = forms.URLField(
         label="Public URL",
         max_length=500,
+        assume_scheme="https",
         help_text="Where Licendi posts deliveries: this back-office's /hooks/licendi.",
     )
     events = forms.MultipleChoiceField(

@@ -1,0 +1,218 @@
+"""The receiver: Standard Webhooks verification over the raw body, refusals, no login."""
+
+import json
+import logging
+
+import pytest
+
+from webhooks import receiver, secrets
+from webhooks.models import WebhookEvent
+
+from .factories import WebhookEndpointFactory, event_body, new_secret, signed_headers
+
+pytestmark = pytest.mark.django_db
+
+# The specification's published test vector (standard-webhooks, libraries/python tests).
+VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+VECTOR_TIMESTAMP = 1614265330
+VECTOR_BODY = b'{"test": 2432232314}'
+VECTOR_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def vector_headers(signature: str = VECTOR_SIGNATURE) -> dict[str, str]:
+    return {
+        "HTTP_WEBHOOK_ID": VECTOR_ID,
+        "HTTP_WEBHOOK_TIMESTAMP": str(VECTOR_TIMESTAMP),
+        "HTTP_WEBHOOK_SIGNATURE": signature,
+    }
+
+
+@pytest.fixture
+def vector_endpoint(monkeypatch):
+    WebhookEndpointFactory(secret=VECTOR_SECRET)
+    monkeypatch.setattr(receiver, "now", lambda: float(VECTOR_TIMESTAMP))
+
+
+def test_published_test_vector_verifies_through_the_receiver(
+    client, vector_endpoint, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/hooks/licendi", data=VECTOR_BODY, content_type="application/json", **vector_headers()
+        )
+    assert response.status_code == 200
+    # Authentic but not a Licendi event: kept under its message id and marked ignored.
+    event = WebhookEvent.objects.get(event_id=VECTOR_ID)
+    assert event.status == WebhookEvent.Status.IGNORED
+
+
+@pytest.mark.parametrize("part", ["signature", "body"])
+def test_published_test_vector_with_one_character_changed_is_refused(client, vector_endpoint, part):
+    signature, body = VECTOR_SIGNATURE, VECTOR_BODY
+    if part == "signature":
+        signature = signature[:-2] + "A="  # the published "invalid signature" case
+    else:
+        body = body.replace(b"4}", b"5}")
+    response = client.post(
+        "/hooks/licendi", data=body, content_type="application/json", **vector_headers(signature)
+    )
+    assert response.status_code == 401
+    assert not WebhookEvent.objects.exists()
+
+
+def test_raw_bytes_verify_but_reserialised_json_does_not(post_signed, endpoint_secret, client):
+    raw = b'{"id": "evt_raw", "type": "ping",  "data": {"b": 1, "a": 2}}'
+    headers = signed_headers(endpoint_secret, raw)
+    reserialised = json.dumps(json.loads(raw), separators=(",", ":"), sort_keys=True).encode()
+    refused = client.post(
+        "/hooks/licendi", data=reserialised, content_type="application/json", **headers
+    )
+    assert refused.status_code == 401
+    accepted = client.post("/hooks/licendi", data=raw, content_type="application/json", **headers)
+    assert accepted.status_code == 200
+    assert WebhookEvent.objects.filter(event_id="evt_raw").count() == 1
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-1, True), (+1, True), (-2, False), (+2, False)])
+def test_timestamp_tolerance_applies_in_both_directions(
+    post_signed, settings, monkeypatch, offset, accepted
+):
+    settings.WEBHOOK_TOLERANCE_SECONDS = 300
+    fixed_now = 1_800_000_000.0
+    monkeypatch.setattr(receiver, "now", lambda: fixed_now)
+    # ±1 -> ±(tolerance - 1) s; ±2 -> ±(tolerance + 1) s.
+    skew = (300 - 1) if abs(offset) == 1 else (300 + 1)
+    sent_at = fixed_now + (skew if offset > 0 else -skew)
+    response = post_signed(event_body("ping", {}), at=sent_at)
+    assert response.status_code == (200 if accepted else 401)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"HTTP_WEBHOOK_ID": ""},
+        {"HTTP_WEBHOOK_TIMESTAMP": ""},
+        {"HTTP_WEBHOOK_SIGNATURE": ""},
+        {"HTTP_WEBHOOK_TIMESTAMP": "yesterday"},
+        {"HTTP_WEBHOOK_TIMESTAMP": "-1"},
+        {"HTTP_WEBHOOK_TIMESTAMP": "1.5"},
+        {"HTTP_WEBHOOK_TIMESTAMP": "9" * 40},
+        {"HTTP_WEBHOOK_ID": "x" * 300},
+        {"HTTP_WEBHOOK_SIGNATURE": "v1," + "A" * 5000},
+    ],
+)
+def test_malformed_headers_are_a_400(client, endpoint_secret, change):
+    body = event_body("ping", {})
+    headers = signed_headers(endpoint_secret, body)
+    headers.update(change)
+    response = client.post("/hooks/licendi", data=body, content_type="application/json", **headers)
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"\xff\xfe\x00",
+        b"[1, 2, 3]",
+        b'"a string"',
+        b'{"id": "evt_nan", "type": "ping", "data": {"x": NaN}}',
+        b'{"id": 12, "type": "ping"}',
+        b'{"id": "evt_t", "type": ["key.assigned"]}',
+        b'{"id": "' + b"e" * 300 + b'", "type": "ping"}',
+        b'{"id": "evt_nul", "type": "ping", "data": {"x": "a\\u0000b"}}',
+        b'{"id": "evt_ka", "type": "key.assigned", "data": {"orderId": "ord-1", "sku": "1"}}',
+        b'{"id": "evt_od", "type": "order.delivered", "data": {"orderId": "ord-1", "keys": 3}}',
+        b'{"id": "evt_oid", "type": "order.delivered", "data": {"orderId": ["x"], "keys": []}}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
+def test_malformed_signed_bodies_are_a_400_never_a_500(post_signed, body, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1_000_000
+    response = post_signed(body)
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_wrong_secret_is_a_401_logged_without_the_body(post_signed, caplog):
+    body = event_body("key.assigned", {"orderId": "o", "sku": "s", "key": "SECRET-KEY-VALUE"})
+    with caplog.at_level(logging.WARNING, logger="webhooks"):
+        response = post_signed(body, secret=new_secret())
+    assert response.status_code == 401
+    assert not WebhookEvent.objects.exists()
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "refused (401)" in logged
+    assert "SECRET-KEY-VALUE" not in logged
+
+
+def test_a_secret_sent_in_request_headers_is_ignored(post_signed):
+    attacker = new_secret()
+    response = post_signed(
+        event_body("ping", {}),
+        secret=attacker,
+        HTTP_WEBHOOK_SECRET=attacker,
+        HTTP_X_WEBHOOK_SECRET=attacker,
+        HTTP_X_SKIP_VERIFICATION="1",
+    )
+    assert response.status_code == 401
+
+
+def test_no_endpoint_registered_means_every_delivery_is_refused(client):
+    body = event_body("ping", {})
+    response = client.post(
+        "/hooks/licendi",
+        data=body,
+        content_type="application/json",
+        **signed_headers(new_secret(), body),
+    )
+    assert response.status_code == 401
+
+
+def test_several_signatures_in_one_header_any_valid_one_passes(client, endpoint_secret):
+    body = event_body("ping", {})
+    headers = signed_headers(endpoint_secret, body)
+    good = headers["HTTP_WEBHOOK_SIGNATURE"]
+    headers["HTTP_WEBHOOK_SIGNATURE"] = f"v1,bm90LWl0 v2,{good[3:]} {good} v1,AAAA"
+    response = client.post("/hooks/licendi", data=body, content_type="application/json", **headers)
+    assert response.status_code == 200
+
+
+def test_the_receiver_needs_no_login_nor_csrf_token(post_signed):
+    # post_signed uses an anonymous client that enforces CSRF checks.
+    response = post_signed(event_body("ping", {}))
+    assert response.status_code == 200
+    assert response.json() == {"status": "accepted"}
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+def test_only_post_is_allowed(client, method):
+    assert getattr(client, method)("/hooks/licendi").status_code == 405
+
+
+def test_an_oversized_body_is_a_413(post_signed, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1024
+    body = event_body("ping", {"padding": "x" * 2048})
+    response = post_signed(body)
+    assert response.status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+def test_the_secret_cache_picks_up_an_endpoint_registered_by_another_process(
+    post_signed, endpoint_secret, monkeypatch
+):
+    assert post_signed(event_body("ping", {})).status_code == 200  # cache now filled
+    other = new_secret()
+    WebhookEndpointFactory(secret=other)  # written without clearing this process's cache
+    monkeypatch.setattr(secrets, "REFRESH_MIN_SECONDS", 0.0)
+    assert post_signed(event_body("ping", {}), secret=other).status_code == 200
+
+
+def test_bad_signatures_do_not_reload_secrets_more_than_once_a_second(
+    post_signed, endpoint_secret, django_assert_num_queries
+):
+    assert post_signed(event_body("ping", {})).status_code == 200  # cache now filled
+    with django_assert_num_queries(0):
+        for _ in range(5):
+            assert post_signed(event_body("ping", {}), secret=new_secret()).status_code == 401
