@@ -55,6 +55,8 @@ MAX_ORDER_LIMIT = 200  # [doc]
 # Transport failures worth a second try. Others (e.g. an unsupported URL scheme)
 # are configuration mistakes that no retry can fix.
 _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Failures that happen before a single byte of the request is sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def _segment(value: str, what: str) -> str:
@@ -237,8 +239,13 @@ class LicendiClient:
             raise ValueError("url is required")
         if isinstance(events, str) or not events:
             raise ValueError("events must be a non-empty list of event names")
+        # No Idempotency-Key on this endpoint: a retry after a timeout could
+        # register the endpoint twice, so only unprocessed attempts are repeated.
         response = self._request(
-            "POST", "/api/webhooks", json_body=parsing.webhook_request_body(url=url, events=events)
+            "POST",
+            "/api/webhooks",
+            json_body=parsing.webhook_request_body(url=url, events=events),
+            idempotent=False,
         )
         return self._parse(response, parsing.parse_webhook_endpoint)
 
@@ -282,8 +289,14 @@ class LicendiClient:
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
         retry_in_progress: bool = False,
     ) -> httpx.Response:
+        """One logical call: retried per the module's rules, typed error when it fails.
+
+        `idempotent=False` marks a write without an Idempotency-Key: it is only
+        repeated when upstream certainly did not process it (429, connect failure).
+        """
         request_headers = dict(headers or {})
         content: bytes | None = None
         if json_body is not None:
@@ -307,7 +320,10 @@ class LicendiClient:
                     elapsed,
                 )
                 return outcome
-            if not self._is_retryable(outcome, retry_in_progress) or attempt >= self.max_retries:
+            retryable = self._is_retryable(
+                outcome, idempotent=idempotent, retry_in_progress=retry_in_progress
+            )
+            if not retryable or attempt >= self.max_retries:
                 logger.info(
                     "licendi %s %s failed: %s status=%s attempt=%d elapsed=%.3fs",
                     method,
@@ -345,17 +361,13 @@ class LicendiClient:
             response = self._http.request(
                 method, path, params=params, content=content, headers=headers
             )
-        except httpx.TimeoutException as exc:
-            return TransportError(
-                f"timed out ({type(exc).__name__}); outcome unknown",
-                timeout=True,
-                method=method,
-                path=path,
-            )
         except httpx.TransportError as exc:
+            timeout = isinstance(exc, httpx.TimeoutException)
             return TransportError(
-                f"{type(exc).__name__}: {exc}; outcome unknown",
+                f"{'timed out' if timeout else 'connection failed'} ({type(exc).__name__})",
+                timeout=timeout,
                 retryable=isinstance(exc, _RETRYABLE_TRANSPORT),
+                request_sent=not isinstance(exc, _NOT_SENT),
                 method=method,
                 path=path,
             )
@@ -372,12 +384,15 @@ class LicendiClient:
         )
 
     @staticmethod
-    def _is_retryable(error: LicendiError, retry_in_progress: bool) -> bool:
+    def _is_retryable(error: LicendiError, *, idempotent: bool, retry_in_progress: bool) -> bool:
         if isinstance(error, TransportError):
-            return error.retryable
+            # A non-idempotent call is repeated only if the first never reached upstream.
+            return error.retryable and (idempotent or not error.request_sent)
         if isinstance(error, RequestInProgress):
             return retry_in_progress
-        return isinstance(error, RateLimited | ServerError)
+        if isinstance(error, RateLimited):
+            return True  # refused before processing
+        return idempotent and isinstance(error, ServerError)
 
     def _delay(self, attempt: int, error: LicendiError) -> float:
         retry_after = error.retry_after if isinstance(error, RateLimited | ServerError) else None

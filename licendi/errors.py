@@ -125,11 +125,15 @@ class TransportError(LicendiError):
         path: str | None = None,
         timeout: bool = False,
         retryable: bool = True,
+        request_sent: bool = True,
     ) -> None:
         super().__init__(message, status=status, code=code, method=method, path=path)
         self.timeout = timeout
         # False for failures no retry can fix (e.g. an unsupported URL scheme).
         self.retryable = retryable
+        # False only when the request certainly never left (connect failed), which
+        # makes even a non-idempotent call safe to repeat.
+        self.request_sent = request_sent
 
 
 class ContractError(LicendiError):

@@ -400,3 +400,61 @@ def test_one_client_serves_many_threads(make_client: ClientFactory) -> None:
 def test_client_is_a_context_manager(make_client: ClientFactory) -> None:
     with make_client(ScriptedUpstream(balance_ok())) as client:
         client.get_balance()
+
+
+WEBHOOK = {
+    "id": "wh-1",
+    "url": "https://x.test/h",
+    "events": ["order.delivered"],
+    "secret": "whsec_AAAA",
+}
+
+
+@pytest.mark.parametrize(
+    "processed_maybe",
+    [
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("dropped"),
+        error_response(500, "internal_error"),
+    ],
+)
+def test_webhook_registration_is_not_repeated_when_it_may_have_been_processed(
+    make_client: ClientFactory, processed_maybe: Exception | httpx.Response
+) -> None:
+    upstream = ScriptedUpstream(processed_maybe, json_response(201, WEBHOOK))
+
+    with pytest.raises((TransportError, ServerError)):
+        make_client(upstream).create_webhook(url="https://x.test/h", events=["order.delivered"])
+
+    assert len(upstream.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "not_processed",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("no route"),
+        error_response(429, "rate_limited", headers={"Retry-After": "1"}),
+    ],
+)
+def test_webhook_registration_is_repeated_when_upstream_never_processed_it(
+    make_client: ClientFactory, not_processed: Exception | httpx.Response
+) -> None:
+    upstream = ScriptedUpstream(not_processed, json_response(201, WEBHOOK))
+
+    endpoint = make_client(upstream).create_webhook(
+        url="https://x.test/h", events=["order.delivered"]
+    )
+
+    assert endpoint.id == "wh-1"
+    assert len(upstream.requests) == 2
+
+
+def test_connect_failure_says_the_request_was_never_sent(make_client: ClientFactory) -> None:
+    upstream = ScriptedUpstream(httpx.ConnectError("refused"))
+
+    with pytest.raises(TransportError) as caught:
+        make_client(upstream, max_retries=0).get_balance()
+
+    assert caught.value.request_sent is False
+    assert caught.value.timeout is False
