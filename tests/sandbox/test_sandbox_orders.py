@@ -321,3 +321,24 @@ def test_random_faults_and_base_latency_from_the_command_line_options() -> None:
         assert time.perf_counter() - started >= 0.6
     assert {200, 429} <= set(statuses) and any(s >= 500 for s in statuses)
     assert all(s in (200, 429, 500, 502, 503) for s in statuses)
+
+
+def test_concurrent_orders_keep_the_wallet_consistent(sb: Sandbox, skus: Skus) -> None:
+    sku = skus.in_stock()[0]
+    statuses: list[int] = []
+
+    def place(n: int) -> None:
+        with client_for(sb) as client:
+            # Pairs of threads share a key: one creates, the other replays or sees 409.
+            statuses.append(order(client, [(sku, 1)], f"k-{n // 2}").status_code)
+
+    threads = [threading.Thread(target=place, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(201) == len(sb.orders) == 20
+    assert set(statuses) <= {200, 201, 409}
+    assert_ledger_chain(sb.ledger)
+    unit = Decimal(next(iter(sb.orders.values()))["total"])
+    assert sb.balance == Decimal("5000.00") - 20 * unit
