@@ -6,9 +6,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
-from .models import BalanceSnapshot, Gap, LedgerEntry, SyncStatus
+from orders.models import PurchaseOrder
+
+from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
+
+# Ledger types that point at an upstream order through `reference`.
+ORDER_LINKED_TYPES = (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND)
 
 
 @dataclass(frozen=True)
@@ -65,8 +82,109 @@ def gaps_all() -> QuerySet[Gap]:
     )
 
 
+def wallet_banner_state() -> dict | None:
+    """Balance, currency and open gap count for the banner, in one query."""
+    open_gaps = (
+        Gap.objects.filter(status=Gap.Status.OPEN)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+        .values("n")[:1]
+    )
+    return (
+        BalanceSnapshot.objects.order_by("-recorded_at", "-id")
+        .annotate(open_gaps=Coalesce(Subquery(open_gaps, output_field=IntegerField()), 0))
+        .values("balance", "currency", "open_gaps")
+        .first()
+    )
+
+
+def sync_failures_recent(*, limit: int = 5) -> list[SyncFailure]:
+    return list(SyncFailure.objects.order_by("-occurred_at", "-id")[:limit])
+
+
+def _po_by_reference() -> QuerySet:
+    return PurchaseOrder.objects.filter(upstream_id=OuterRef("reference")).exclude(upstream_id="")
+
+
 def ledger_entries() -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.order_by("-position")
+    """Every entry, newest first, with the purchase order its reference points at.
+
+    Matching is by the upstream order id (no foreign key: the wallet mirror does not
+    depend on the orders schema, and an entry may arrive before its PO is imported).
+    `po_pk`/`po_number` are NULL for entries with no PO; `matched` says whether an
+    order-linked entry found its PO (None for top-ups and adjustments).
+    """
+    matches = _po_by_reference()
+    return LedgerEntry.objects.order_by("-position").annotate(
+        po_pk=Subquery(matches.values("pk")[:1]),
+        po_number=Subquery(matches.values("external_id")[:1]),
+    )
+
+
+def ledger_filter_matched(entries: QuerySet[LedgerEntry], *, matched: bool) -> QuerySet:
+    linked = entries.filter(type__in=ORDER_LINKED_TYPES)
+    has_po = Exists(_po_by_reference())
+    return linked.filter(has_po) if matched else linked.exclude(has_po)
+
+
+def ledger_totals_by_type(entries: QuerySet[LedgerEntry]) -> list[dict]:
+    """Count and sum per type of the (filtered) entries: one aggregate query."""
+    return list(
+        entries.order_by()
+        .values("type")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("type")
+    )
+
+
+def ledger_chart_points(*, limit: int = 500) -> list[dict]:
+    """Balance after each of the last `limit` entries, oldest first, for the chart."""
+    rows = LedgerEntry.objects.order_by("-position").values("created_at", "balance_after")[:limit]
+    return [
+        {"t": row["created_at"].isoformat(), "balance": str(row["balance_after"])}
+        for row in reversed(rows)
+    ]
+
+
+def debits_without_po() -> QuerySet[LedgerEntry]:
+    """Order debits (and refunds) whose reference matches no purchase order.
+
+    Orders placed outside the back-office show here until the order import brings the PO.
+    """
+    return ledger_filter_matched(ledger_entries(), matched=False)
+
+
+def purchase_orders_without_debit() -> QuerySet:
+    """POs placed upstream whose upstream order id no ledger entry references yet."""
+    debited = LedgerEntry.objects.filter(
+        type=LedgerEntry.Type.ORDER, reference=OuterRef("upstream_id")
+    )
+    return (
+        PurchaseOrder.objects.filter(
+            upstream_id__isnull=False, status__in=PurchaseOrder.UPSTREAM_STATUSES
+        )
+        .exclude(upstream_id="")
+        .exclude(Exists(debited))
+        .select_related("customer")
+        .order_by("-created_at", "-id")
+    )
+
+
+def ledger_mirror_start() -> LedgerEntry | None:
+    return LedgerEntry.objects.order_by("position").first()
+
+
+def gaps_open_summary() -> dict:
+    """Number of open gaps and the money they leave unaccounted for: one query."""
+    return Gap.objects.filter(status=Gap.Status.OPEN).aggregate(
+        count=Count("id"),
+        total=Coalesce(
+            Sum("amount"),
+            Value(Decimal("0.00")),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+    )
 
 
 def gap_counts() -> dict[str, int]:

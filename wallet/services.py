@@ -11,6 +11,7 @@ supplier's statement); a later read that adds nothing in between proves nothing.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 import licendi
 from backoffice.upstream import licendi_client
+from licendi import parsing
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
 
@@ -408,3 +410,25 @@ def wallet_sync_soon_countdown() -> int:
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
     visibility = int(options.get("visibility_timeout", 3600))
     return max(1, min(wanted, visibility // 2))
+
+
+def ledger_statement_parse(*, raw: bytes) -> list[licendi.LedgerEntry]:
+    """Entries from a statement file: the API's ledger JSON (`{"ledger": [...]}` or a list).
+
+    Parsing goes through the client's tolerant reader, the one place that knows the
+    upstream shape.
+    """
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WalletError(f"The file is not JSON: {exc}") from exc
+    if isinstance(data, dict):
+        data = data.get("ledger", data.get("items"))
+    if not isinstance(data, list):
+        raise WalletError('Expected a list of ledger entries or {"ledger": [...]}.')
+    try:
+        return [
+            parsing.parse_ledger_entry(item, f"ledger[{index}]") for index, item in enumerate(data)
+        ]
+    except licendi.ContractError as exc:
+        raise WalletError(f"Not a ledger entry: {exc}") from exc

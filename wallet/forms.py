@@ -1,0 +1,18 @@
+"""Forms of the wallet pages."""
+
+from django import forms
+
+MAX_STATEMENT_BYTES = 5 * 1024 * 1024
+
+
+class StatementImportForm(forms.Form):
+    statement = forms.FileField(
+        label="Ledger entries (JSON, newest first, as the API lists them)",
+        help_text='A list of entries or {"ledger": [...]}, e.g. from the supplier\'s statement.',
+    )
+
+    def clean_statement(self):
+        upload = self.cleaned_data["statement"]
+        if upload.size > MAX_STATEMENT_BYTES:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        return upload

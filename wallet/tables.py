@@ -1,0 +1,117 @@
+"""Tables of the wallet pages."""
+
+import django_tables2 as tables
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from backoffice.tables import BaseTable
+
+from .models import Gap, LedgerEntry
+
+
+class MoneyColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "money"}, "th": {"class": "money"}})
+        super().__init__(*args, **kwargs)
+
+
+class LedgerTable(BaseTable):
+    created_at = tables.DateTimeColumn(verbose_name="Date", format="Y-m-d H:i")
+    upstream_id = tables.Column(verbose_name="Entry")
+    type = tables.Column()
+    amount = MoneyColumn()
+    balance_after = MoneyColumn(verbose_name="Balance after")
+    reference = tables.Column(verbose_name="Reference")
+    po_number = tables.Column(verbose_name="Purchase order", orderable=False, empty_values=())
+    description = tables.Column()
+
+    class Meta(BaseTable.Meta):
+        model = LedgerEntry
+        fields = (
+            "created_at",
+            "upstream_id",
+            "type",
+            "amount",
+            "balance_after",
+            "reference",
+            "po_number",
+            "description",
+        )
+        order_by = ("-created_at",)
+
+    def render_po_number(self, record: LedgerEntry) -> str:
+        if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
+            return ""
+        if record.po_pk is None:
+            return mark_safe('<span class="badge text-bg-warning">No PO</span>')
+        label = record.po_number or f"#{record.po_pk}"
+        try:
+            url = reverse("orders:po_detail", args=[record.po_pk])
+        except NoReverseMatch:
+            # The orders pages may be absent (e.g. a deployment without them): show the number.
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    def value_po_number(self, record: LedgerEntry) -> str:
+        if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
+            return ""
+        return record.po_number or ("" if record.po_pk is None else str(record.po_pk))
+
+    def order_created_at(self, queryset, is_descending):
+        # Chain order, not timestamps: entries within one second keep their true order.
+        return queryset.order_by("-position" if is_descending else "position"), True
+
+
+class UnmatchedDebitTable(LedgerTable):
+    class Meta(LedgerTable.Meta):
+        fields = ("created_at", "upstream_id", "type", "amount", "reference", "description")
+        exclude = ("balance_after", "po_number")
+
+
+class PurchaseOrderWithoutDebitTable(BaseTable):
+    external_id = tables.Column(verbose_name="PO", linkify=True)
+    upstream_id = tables.Column(verbose_name="Upstream order")
+    status = tables.Column()
+    source = tables.Column()
+    total = MoneyColumn()
+    customer = tables.Column()
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i")
+
+    class Meta(BaseTable.Meta):
+        order_by = ("-created_at",)
+
+
+class GapTable(BaseTable):
+    status = tables.Column()
+    kind = tables.Column()
+    after_entry = tables.Column(verbose_name="After entry", accessor="after_entry__upstream_id")
+    before_entry = tables.Column(verbose_name="Before entry", accessor="before_entry__upstream_id")
+    between = tables.Column(verbose_name="Between", empty_values=(), orderable=False)
+    amount = MoneyColumn(verbose_name="Unaccounted")
+    detected_at = tables.DateTimeColumn(verbose_name="Detected", format="Y-m-d H:i")
+    resolution = tables.Column()
+
+    class Meta(BaseTable.Meta):
+        model = Gap
+        fields = (
+            "status",
+            "kind",
+            "after_entry",
+            "before_entry",
+            "between",
+            "amount",
+            "detected_at",
+            "resolution",
+        )
+
+    def render_status(self, value: str, record: Gap) -> str:
+        css = "text-bg-danger" if record.status == Gap.Status.OPEN else "text-bg-secondary"
+        return format_html('<span class="badge {}">{}</span>', css, value)
+
+    def render_between(self, record: Gap) -> str:
+        return format_html(
+            "{} → {}",
+            f"{record.after_entry.created_at:%Y-%m-%d %H:%M}",
+            f"{record.before_entry.created_at:%Y-%m-%d %H:%M}",
+        )

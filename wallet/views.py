@@ -1,0 +1,160 @@
+"""Wallet pages: overview, ledger (filter, totals, export), gaps, reconciliation."""
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from backoffice import permissions as p
+from backoffice.audit import audit_record
+from backoffice.auth import permission_required
+from backoffice.models import AuditEvent
+from backoffice.tables import export_response
+
+from . import selectors, services, tasks
+from .filters import LedgerFilter
+from .forms import StatementImportForm
+from .tables import GapTable, LedgerTable, PurchaseOrderWithoutDebitTable, UnmatchedDebitTable
+
+
+def _wallet_context() -> dict:
+    """What every wallet page shows at the top: three small queries."""
+    gaps_summary = selectors.gaps_open_summary()
+    return {
+        "latest": selectors.wallet_latest(),
+        "status": selectors.sync_status(),
+        "open_gaps": gaps_summary["count"],
+        "unaccounted": gaps_summary["total"],
+    }
+
+
+@permission_required(p.VIEW)
+def overview(request: HttpRequest) -> HttpResponse:
+    context = _wallet_context()
+    context.update(
+        chart_points=selectors.ledger_chart_points(),
+        failures=selectors.sync_failures_recent(),
+        mirror_start=selectors.ledger_mirror_start(),
+        gap_counts=selectors.gap_counts(),
+    )
+    return render(request, "wallet/overview.html", context)
+
+
+@require_POST
+@permission_required(p.RUN_SYNCS)
+def refresh(request: HttpRequest) -> HttpResponse:
+    transaction.on_commit(lambda: tasks.wallet_sync.delay(reason="refresh"))
+    messages.info(request, "Wallet sync queued: the balance and ledger update in a moment.")
+    return redirect("wallet:overview")
+
+
+@permission_required(p.VIEW_FINANCE)
+def ledger(request: HttpRequest) -> HttpResponse:
+    exporting = bool(request.GET.get("_export"))
+    if exporting and not request.user.has_perm(p.EXPORT_DATA):
+        raise PermissionDenied
+    ledger_filter = LedgerFilter(request.GET or None, queryset=selectors.ledger_entries())
+    entries = ledger_filter.qs if ledger_filter.is_bound else ledger_filter.queryset
+    if ledger_filter.is_bound and not ledger_filter.is_valid():
+        entries = ledger_filter.queryset.none()
+    table = LedgerTable(entries)
+    if exporting:
+        response = export_response(request, table, "wallet-ledger")
+        if response is not None:
+            audit_record(
+                action=AuditEvent.Action.EXPORT,
+                request=request,
+                target_type="wallet.LedgerEntry",
+                summary="Wallet ledger exported",
+                details={"format": request.GET.get("_export"), "filters": _filters(request)},
+            )
+            return response
+    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
+    totals = selectors.ledger_totals_by_type(entries)
+    context = _wallet_context()
+    context.update(
+        filter=ledger_filter,
+        table=table,
+        totals=totals,
+        grand_total=sum((row["total"] for row in totals), start=Decimal("0.00")),
+        can_export=request.user.has_perm(p.EXPORT_DATA),
+        export_query=_query_without(request, "_export", "page"),
+    )
+    return render(request, "wallet/ledger.html", context)
+
+
+@permission_required(p.VIEW_FINANCE)
+def gaps(request: HttpRequest) -> HttpResponse:
+    table = GapTable(selectors.gaps_all())
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    context = _wallet_context()
+    context.update(table=table, form=StatementImportForm())
+    return render(request, "wallet/gaps.html", context)
+
+
+@require_POST
+@permission_required(p.RUN_SYNCS)
+def statement_import(request: HttpRequest) -> HttpResponse:
+    form = StatementImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            entries = services.ledger_statement_parse(raw=form.cleaned_data["statement"].read())
+            result = services.ledger_entries_import(entries=entries)
+        except services.WalletError as exc:
+            form.add_error("statement", str(exc))
+        else:
+            messages.success(
+                request,
+                f"{result.new} new ledger entries imported; {result.gaps_closed} gap(s) closed, "
+                f"{result.gaps_opened} opened.",
+            )
+            return redirect("wallet:gaps")
+    table = GapTable(selectors.gaps_all())
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    context = _wallet_context()
+    context.update(table=table, form=form)
+    return render(request, "wallet/gaps.html", context, status=400)
+
+
+@permission_required(p.VIEW_FINANCE)
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    unmatched = UnmatchedDebitTable(selectors.debits_without_po(), prefix="debits-")
+    unbilled = PurchaseOrderWithoutDebitTable(
+        selectors.purchase_orders_without_debit(), prefix="pos-"
+    )
+    RequestConfig(request, paginate={"per_page": 50}).configure(unmatched)
+    RequestConfig(request, paginate={"per_page": 50}).configure(unbilled)
+    context = _wallet_context()
+    context.update(
+        unmatched=unmatched,
+        unbilled=unbilled,
+        mirror_start=selectors.ledger_mirror_start(),
+    )
+    return render(request, "wallet/reconciliation.html", context)
+
+
+MAX_PER_PAGE = 500
+
+
+def _per_page(request: HttpRequest) -> int:
+    try:
+        wanted = int(request.GET.get("per_page", 50))
+    except ValueError:
+        return 50
+    return max(1, min(wanted, MAX_PER_PAGE))
+
+
+def _filters(request: HttpRequest) -> dict[str, str]:
+    return {k: v for k, v in request.GET.items() if k not in ("_export", "page") and v}
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
