@@ -1,0 +1,35 @@
+import django_filters
+from django.db.models import Q, QuerySet
+
+from .models import Customer, PurchaseOrder
+
+
+class PurchaseOrderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="PO number / Licendi order")
+    status = django_filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
+    source = django_filters.ChoiceFilter(choices=PurchaseOrder.Source.choices)
+    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.order_by("name"))
+    created = django_filters.DateFromToRangeFilter(
+        field_name="created_at",
+        label="Created between",
+        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = PurchaseOrder
+        fields = ["q", "status", "source", "customer", "created"]
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for name, field in self.form.fields.items():
+            select = name in ("status", "source", "customer")
+            css = "form-select form-select-sm" if select else "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", css)
+            for widget in getattr(field.widget, "widgets", ()):
+                widget.attrs.setdefault("class", css)
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(external_id__icontains=value) | Q(upstream_id__icontains=value))

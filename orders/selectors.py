@@ -1,0 +1,107 @@
+"""Read queries of the orders app used by pages (no N+1: related rows joined/prefetched)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from catalog.models import Combination
+
+from .models import Customer, LicenceKey, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine
+
+
+def purchase_order_list() -> QuerySet[PurchaseOrder]:
+    return (
+        PurchaseOrder.objects.select_related("customer", "created_by")
+        .annotate(key_count=Count("keys", distinct=True))
+        .order_by("-created_at", "-id")
+    )
+
+
+def purchase_order_detail(*, pk: int) -> PurchaseOrder:
+    return (
+        PurchaseOrder.objects.select_related(
+            "customer", "created_by", "confirmed_by", "approved_by"
+        )
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=PurchaseOrderLine.objects.select_related("combination__product")
+                .annotate(key_count=Count("keys"))
+                .order_by("pk"),
+            ),
+            Prefetch("keys", queryset=LicenceKey.objects.select_related("customer").order_by("pk")),
+            Prefetch(
+                "events",
+                queryset=PurchaseOrderEvent.objects.select_related("actor").order_by("at", "pk"),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def customer_list(*, search: str = "") -> QuerySet[Customer]:
+    qs = Customer.objects.annotate(
+        order_count=Count("purchase_orders", distinct=True),
+        key_count=Count("keys", distinct=True),
+    ).order_by("name", "id")
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(name__icontains=search)
+            | Q(company__icontains=search)
+            | Q(email__icontains=search)
+            | Q(vat_id__icontains=search)
+        )
+    return qs
+
+
+def customer_orders(*, customer: Customer) -> QuerySet[PurchaseOrder]:
+    return purchase_order_list().filter(customer=customer)
+
+
+def customer_keys(*, customer: Customer) -> QuerySet[LicenceKey]:
+    return customer.keys.select_related("purchase_order").order_by("-received_at", "-id")
+
+
+def stock_keys() -> QuerySet[LicenceKey]:
+    return (
+        LicenceKey.objects.filter(customer__isnull=True)
+        .select_related("purchase_order")
+        .order_by("-received_at", "-id")
+    )
+
+
+def combination_search(*, query: str, limit: int = 20) -> list[Combination]:
+    """Active catalog items matching a name, product sku or order sku."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    return list(
+        Combination.objects.filter(is_active=True, product__is_active=True)
+        .filter(
+            Q(order_sku__istartswith=query)
+            | Q(product__sku__iexact=query)
+            | Q(product__name__icontains=query)
+            | Q(label__icontains=query)
+        )
+        .select_related("product")
+        .order_by("product__name", "order_sku")[:limit]
+    )
+
+
+def wallet_balance() -> Any | None:
+    """The wallet balance last seen (wallet app), or None when not known yet."""
+    try:
+        from wallet.selectors import wallet_latest
+    except ImportError:
+        return None
+    return wallet_latest()
+
+
+def balance_enough(*, total: Decimal, wallet: Any | None) -> bool | None:
+    if wallet is None:
+        return None
+    return wallet.balance >= total

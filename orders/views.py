@@ -1,0 +1,363 @@
+"""Pages for customers, purchase orders and licence keys. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
+
+from backoffice import permissions as p
+from backoffice.auth import permission_required
+from backoffice.tables import export_response
+
+from . import selectors, services
+from .filters import PurchaseOrderFilter
+from .forms import CustomerForm, DraftForm, KeyAssignForm, LineForm, NewOrderForm, RejectForm
+from .models import Customer, LicenceKey, PurchaseOrder
+from .tables import CustomerTable, PurchaseOrderTable, StockKeyTable
+
+# ----------------------------------------------------------------- purchase orders
+
+
+@permission_required(p.VIEW)
+@require_GET
+def po_list(request: HttpRequest) -> HttpResponse:
+    order_filter = PurchaseOrderFilter(request.GET, queryset=selectors.purchase_order_list())
+    table = PurchaseOrderTable(order_filter.qs)
+    RequestConfig(request).configure(table)
+    if request.user.has_perm(p.EXPORT_DATA):
+        exported = export_response(request, table, "purchase-orders")
+        if exported is not None:
+            return exported
+    return render(request, "orders/po_list.html", {"filter": order_filter, "table": table})
+
+
+def _builder_context(request: HttpRequest, po: PurchaseOrder | None) -> dict:
+    total = po.total if po is not None else 0
+    wallet = selectors.wallet_balance()
+    return {
+        "po": po,
+        "wallet": wallet,
+        "enough": selectors.balance_enough(total=total, wallet=wallet),
+        "line_form": LineForm(initial={"quantity": 1}),
+    }
+
+
+@permission_required(p.PLACE_ORDERS)
+def po_create(request: HttpRequest) -> HttpResponse:
+    """A new draft, optionally starting with `?add=<order_sku>` from the catalog."""
+    if request.method == "POST":
+        form = NewOrderForm(request.POST)
+        if form.is_valid():
+            po = services.purchase_order_create(
+                user=request.user,
+                customer=form.cleaned_data["customer"],
+                note=form.cleaned_data["note"],
+            )
+            sku = (form.cleaned_data.get("order_sku") or "").strip()
+            if sku:
+                try:
+                    services.purchase_order_line_set(
+                        purchase_order_id=po.pk,
+                        order_sku=sku,
+                        quantity=form.cleaned_data.get("quantity") or 1,
+                    )
+                except services.OrdersError as exc:
+                    messages.error(request, str(exc))
+            return redirect("orders:po_edit", pk=po.pk)
+    else:
+        initial = {"order_sku": request.GET.get("add", ""), "quantity": 1}
+        customer_id = request.GET.get("customer", "")
+        if customer_id.isdigit():
+            initial["customer"] = Customer.objects.filter(pk=customer_id).first()
+        form = NewOrderForm(initial=initial)
+    context = _builder_context(request, None)
+    context["form"] = form
+    return render(request, "orders/po_create.html", context)
+
+
+@permission_required(p.PLACE_ORDERS)
+def po_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    po = get_object_or_404(PurchaseOrder, pk=pk)
+    if not po.is_editable:
+        return redirect(po)
+    if request.method == "POST":
+        form = DraftForm(request.POST)
+        if form.is_valid():
+            try:
+                services.purchase_order_update(
+                    purchase_order_id=po.pk,
+                    customer=form.cleaned_data["customer"],
+                    note=form.cleaned_data["note"],
+                )
+                messages.success(request, "Draft saved.")
+            except services.OrdersError as exc:
+                messages.error(request, str(exc))
+            return redirect("orders:po_edit", pk=po.pk)
+    else:
+        form = DraftForm(initial={"customer": po.customer, "note": po.note})
+    po = selectors.purchase_order_detail(pk=pk)
+    context = _builder_context(request, po)
+    context["form"] = form
+    context["add_sku"] = request.GET.get("add", "")
+    return render(request, "orders/po_edit.html", context)
+
+
+@permission_required(p.PLACE_ORDERS)
+@require_POST
+def po_line_set(request: HttpRequest, pk: int) -> HttpResponse:
+    form = LineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give an order sku and a quantity between 0 and 1000.")
+        return redirect("orders:po_edit", pk=pk)
+    try:
+        services.purchase_order_line_set(
+            purchase_order_id=pk,
+            order_sku=form.cleaned_data["order_sku"],
+            quantity=form.cleaned_data["quantity"],
+        )
+    except services.OrdersError as exc:
+        messages.error(request, str(exc))
+    return redirect("orders:po_edit", pk=pk)
+
+
+@permission_required(p.PLACE_ORDERS)
+@require_GET
+def combination_search(request: HttpRequest) -> HttpResponse:
+    results = selectors.combination_search(query=request.GET.get("q", ""))
+    return render(
+        request,
+        "orders/_combination_results.html",
+        {"results": results, "po_id": request.GET.get("po", "")},
+    )
+
+
+@permission_required(p.VIEW)
+@require_GET
+def po_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        po = selectors.purchase_order_detail(pk=pk)
+    except ObjectDoesNotExist as exc:
+        raise Http404("No such purchase order") from exc
+    user = request.user
+    return render(
+        request,
+        "orders/po_detail.html",
+        {
+            "po": po,
+            "reject_form": RejectForm(),
+            "can_place": user.has_perm(p.PLACE_ORDERS) and not po.is_read_only,
+            "can_approve": user.has_perm(p.APPROVE_ORDERS)
+            and user.pk not in (po.created_by_id, po.confirmed_by_id),
+            "can_reveal": user.has_perm(p.REVEAL_KEYS),
+            "cancellable": po.status in services.CANCELLABLE and not po.is_read_only,
+        },
+    )
+
+
+def _po_action(request: HttpRequest, pk: int, action, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+    try:
+        outcome = action(purchase_order_id=pk, user=request.user, request=request, **kwargs)
+    except services.PurchaseOrderNotFound as exc:
+        raise Http404(str(exc)) from exc
+    except services.OrdersError as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:po_detail", pk=pk)
+    (messages.success if outcome.changed else messages.info)(request, outcome.message)
+    return redirect("orders:po_detail", pk=pk)
+
+
+@permission_required(p.PLACE_ORDERS)
+@require_POST
+def po_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    return _po_action(request, pk, services.purchase_order_confirm)
+
+
+@permission_required(p.PLACE_ORDERS)
+@require_POST
+def po_reconfirm(request: HttpRequest, pk: int) -> HttpResponse:
+    return _po_action(request, pk, services.purchase_order_reconfirm)
+
+
+@permission_required(p.PLACE_ORDERS)
+@require_POST
+def po_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _po_action(request, pk, services.purchase_order_cancel)
+
+
+@permission_required(p.APPROVE_ORDERS)
+@require_POST
+def po_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _po_action(request, pk, services.purchase_order_approve)
+
+
+@permission_required(p.APPROVE_ORDERS)
+@require_POST
+def po_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    form = RejectForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _po_action(request, pk, services.purchase_order_reject, reason=reason)
+
+
+@permission_required(p.RUN_SYNCS)
+@require_POST
+def po_sync(request: HttpRequest) -> HttpResponse:
+    """Import outside orders and poll pending ones now instead of waiting for beat."""
+    from .tasks import purchase_orders_import, purchase_orders_poll_pending
+
+    purchase_orders_import.delay()
+    purchase_orders_poll_pending.delay()
+    messages.info(request, "Order import and key polling started.")
+    return redirect("orders:po_list")
+
+
+# ----------------------------------------------------------------- keys
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@permission_required(p.REVEAL_KEYS)
+@require_POST
+def key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx swap of one masked key for its clear value (audited)."""
+    try:
+        key, value = services.licence_key_reveal(key_id=pk, user=request.user, request=request)
+    except LicenceKey.DoesNotExist as exc:
+        raise Http404("No such key") from exc
+    response = render(request, "orders/_key_revealed.html", {"key": key, "value": value})
+    return _no_store(response)
+
+
+@permission_required(p.REVEAL_KEYS)
+@require_POST
+def key_copied(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.licence_key_copied(key_id=pk, user=request.user, request=request)
+    except LicenceKey.DoesNotExist as exc:
+        raise Http404("No such key") from exc
+    return HttpResponse(status=204)
+
+
+@permission_required(p.MANAGE_CUSTOMERS)
+@require_POST
+def key_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    form = KeyAssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a customer.")
+        return redirect("orders:key_stock")
+    try:
+        services.licence_key_assign(
+            key_id=pk, customer=form.cleaned_data["customer"], user=request.user, request=request
+        )
+    except LicenceKey.DoesNotExist as exc:
+        raise Http404("No such key") from exc
+    except services.OrdersError as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:key_stock")
+    messages.success(request, f"Key assigned to {form.cleaned_data['customer']}.")
+    return redirect(request.POST.get("next") or "orders:key_stock")
+
+
+@permission_required(p.VIEW)
+@require_GET
+def key_stock(request: HttpRequest) -> HttpResponse:
+    table = StockKeyTable(selectors.stock_keys())
+    RequestConfig(request).configure(table)
+    return render(
+        request,
+        "orders/key_stock.html",
+        {
+            "table": table,
+            "assign_form": KeyAssignForm(),
+            "can_assign": request.user.has_perm(p.MANAGE_CUSTOMERS),
+        },
+    )
+
+
+# ----------------------------------------------------------------- customers
+
+
+@permission_required(p.VIEW)
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "")
+    table = CustomerTable(selectors.customer_list(search=search))
+    RequestConfig(request).configure(table)
+    return render(request, "orders/customer_list.html", {"table": table, "q": search})
+
+
+@permission_required(p.MANAGE_CUSTOMERS)
+def customer_create(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        customer = services.customer_create(**form.cleaned_data)
+        messages.success(request, f"Customer {customer} created.")
+        return redirect(customer)
+    return render(request, "orders/customer_form.html", {"form": form, "customer": None})
+
+
+@permission_required(p.MANAGE_CUSTOMERS)
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        services.customer_update(customer=get_object_or_404(Customer, pk=pk), **form.cleaned_data)
+        messages.success(request, "Customer saved.")
+        return redirect("orders:customer_detail", pk=pk)
+    return render(request, "orders/customer_form.html", {"form": form, "customer": customer})
+
+
+@permission_required(p.VIEW)
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=pk)
+    orders = PurchaseOrderTable(selectors.customer_orders(customer=customer), prefix="po-")
+    RequestConfig(request).configure(orders)
+    return render(
+        request,
+        "orders/customer_detail.html",
+        {
+            "customer": customer,
+            "orders": orders,
+            "keys": selectors.customer_keys(customer=customer),
+            "can_reveal": request.user.has_perm(p.REVEAL_KEYS),
+            "can_manage": request.user.has_perm(p.MANAGE_CUSTOMERS),
+        },
+    )
+
+
+@permission_required(p.REVEAL_KEYS)
+@require_GET
+def customer_keys_export(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=pk)
+    rows = services.customer_keys_export_rows(customer=customer, user=request.user, request=request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-keys.csv"'
+    writer = csv.writer(response)
+    for row in rows:
+        # A cell starting with = + - @ would run as a formula in a spreadsheet.
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in row])
+    return _no_store(response)
+
+
+@permission_required(p.REVEAL_KEYS)
+@require_POST
+def customer_keys_email(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=pk)
+    try:
+        sent = services.customer_keys_email(customer=customer, user=request.user, request=request)
+    except services.OrdersError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{sent} key(s) emailed to {customer.email}.")
+    return redirect(customer)
