@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 SANDBOX_API_KEY = "sandbox-test-key"
-PRODUCTS = 300
+PRODUCTS = 200
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def sleeps(monkeypatch) -> list[float]:
 
 @pytest.fixture
 def sb(settings, sleeps) -> Iterator[object]:
-    """A 300-product sandbox (about a third with variants) wired in as the upstream."""
+    """A 200-product sandbox (about a third with variants) wired in as the upstream."""
     from backoffice.upstream import use_transport
     from sandbox import Sandbox
 

@@ -1,0 +1,146 @@
+"""Filters of the catalog list (django-filter), all translated to indexed SQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import selectors
+from .models import Category, Combination, PriceChange
+
+YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
+
+
+class StyledFilterSet(django_filters.FilterSet):
+    """Bootstrap classes on every filter widget (the form is rendered field by field)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", f"{css} form-control-sm")
+
+
+def _brand_choices() -> list[tuple[str, str]]:
+    return [(brand, brand) for brand in selectors.brand_names()]
+
+
+class CombinationFilter(StyledFilterSet):
+    STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
+
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    category = django_filters.ModelChoiceFilter(
+        field_name="product__category", queryset=Category.objects.all(), label="Category"
+    )
+    brand = django_filters.ChoiceFilter(
+        field_name="product__brand", choices=_brand_choices, label="Brand"
+    )
+    in_stock = django_filters.BooleanFilter(widget=forms.Select(choices=YES_NO), label="In stock")
+    has_variants = django_filters.BooleanFilter(
+        field_name="product__has_variants",
+        widget=forms.Select(choices=YES_NO),
+        label="Has variants",
+    )
+    below_margin = django_filters.BooleanFilter(
+        method="filter_below_margin",
+        widget=forms.Select(choices=YES_NO),
+        label="Below min. margin",
+    )
+    changed_within = django_filters.NumberFilter(
+        method="filter_changed_within",
+        label="Price changed in last N days",
+        min_value=1,
+        max_value=3650,
+    )
+    status = django_filters.ChoiceFilter(
+        method="filter_status", choices=STATUS_CHOICES, empty_label=None, label="Status"
+    )
+
+    class Meta:
+        model = Combination
+        fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(product__name__icontains=value)
+            | Q(order_sku__istartswith=value)
+            | Q(product__brand__icontains=value)
+        )
+
+    def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        condition = selectors.below_min_margin()
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_changed_within(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+        if not value:
+            return queryset
+        since = timezone.now() - timedelta(days=int(value))  # type: ignore[call-overload]
+        return queryset.filter(price_changed_at__gte=since)
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied in filter_queryset so that the default holds when absent
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        status = self.form.cleaned_data.get("status") or "active"
+        if status == "active":
+            return queryset.filter(is_active=True)
+        if status == "inactive":
+            return queryset.filter(is_active=False)
+        return queryset
+
+
+class PriceChangeFilter(StyledFilterSet):
+    DAY_CHOICES = [(1, "24 hours"), (7, "7 days"), (30, "30 days"), (90, "90 days"), (0, "All")]
+
+    days = django_filters.TypedChoiceFilter(
+        method="filter_days", choices=DAY_CHOICES, coerce=int, empty_label=None, label="Period"
+    )
+    below_margin = django_filters.BooleanFilter(
+        method="filter_below_margin",
+        widget=forms.Select(choices=YES_NO),
+        label="Now below min. margin",
+    )
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+
+    class Meta:
+        model = PriceChange
+        fields: list[str] = []
+
+    def filter_days(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset
+
+    def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        min_percent = selectors.min_margin_percent()
+        below = Q(combination__margin_percent__lt=min_percent) | Q(
+            combination__margin_percent__isnull=True, combination__selling_price__isnull=False
+        )
+        return queryset.filter(below) if value else queryset.exclude(below)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(combination__product__name__icontains=value)
+            | Q(combination__order_sku__istartswith=value)
+        )
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        days = self.form.cleaned_data.get("days")
+        days = 30 if days in (None, "") else days
+        if days:
+            queryset = queryset.filter(changed_at__gte=timezone.now() - timedelta(days=days))
+        return queryset

@@ -1,0 +1,79 @@
+"""Read queries behind the catalog pages: joined up front, no N+1."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Combination, PriceChange, PricingRule, Product, SyncRun
+
+_RULE_JOINS = ("priced_by_rule__category", "priced_by_rule__product")
+
+
+def min_margin_percent() -> Decimal:
+    return Decimal(settings.MIN_MARGIN_PERCENT)
+
+
+def below_min_margin() -> Q:
+    """Combinations we would sell below the minimum margin, or at an undefined one
+    (selling price zero). Not-yet-priced rows (no selling price) are not flagged."""
+    return Q(margin_percent__lt=min_margin_percent()) | Q(
+        margin_percent__isnull=True, selling_price__isnull=False
+    )
+
+
+def combination_list() -> QuerySet[Combination]:
+    """Every combination with what the list shows of its product and pricing rule."""
+    return Combination.objects.select_related("product", "product__category", *_RULE_JOINS)
+
+
+def brand_names() -> list[str]:
+    return list(
+        Product.objects.exclude(brand="")
+        .order_by("brand")
+        .values_list("brand", flat=True)
+        .distinct()
+    )
+
+
+def product_for_detail(sku: str) -> Product:
+    combinations = Combination.objects.select_related(*_RULE_JOINS).order_by(
+        "-is_active", "order_sku"
+    )
+    return get_object_or_404(
+        Product.objects.select_related("category").prefetch_related(
+            "axes", Prefetch("combinations", queryset=combinations)
+        ),
+        sku=sku,
+    )
+
+
+def price_history(product: Product) -> QuerySet[PriceChange]:
+    return (
+        PriceChange.objects.filter(combination__product=product)
+        .select_related("combination")
+        .order_by("changed_at", "id")
+    )
+
+
+def price_changes() -> QuerySet[PriceChange]:
+    return PriceChange.objects.select_related(
+        "combination", "combination__product", "sync_run"
+    ).order_by("-changed_at", "-id")
+
+
+def sync_runs() -> QuerySet[SyncRun]:
+    return SyncRun.objects.select_related("triggered_by").order_by("-started_at", "-id")
+
+
+def running_sync() -> SyncRun | None:
+    return SyncRun.objects.filter(status=SyncRun.Status.RUNNING).first()
+
+
+def pricing_rules() -> QuerySet[PricingRule]:
+    return PricingRule.objects.select_related("category", "product", "updated_by").order_by(
+        "-is_active", "scope", "id"
+    )

@@ -1,0 +1,269 @@
+"""django-tables2 tables of the catalog pages (all extend backoffice.tables.BaseTable)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_tables2 as tables
+from django.db.models import F, QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
+
+from backoffice.tables import BaseTable
+
+from . import selectors
+from .models import Combination, PriceChange, PricingRule, SyncRun
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+class MoneyColumn(tables.Column):
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("attrs", {"td": {"class": "money"}, "th": {"class": "money"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: Decimal | None) -> str:
+        return _money(value)
+
+    def value(self, value: Decimal | None) -> str:
+        return "" if value is None else f"{value:.2f}"
+
+
+class CombinationTable(BaseTable):
+    """One row per orderable thing: what we can sell, what it costs, what we earn."""
+
+    name = tables.Column(
+        accessor="product__name", verbose_name="Product", order_by=("product__name", "order_sku")
+    )
+    label = tables.Column(verbose_name="Options", orderable=False)
+    order_sku = tables.Column(verbose_name="Order SKU", orderable=False)
+    brand = tables.Column(accessor="product__brand", orderable=False)
+    category = tables.Column(accessor="product__category__name", orderable=False)
+    net_price = MoneyColumn(verbose_name="Net")
+    price = MoneyColumn(verbose_name="RRP")
+    selling_price = MoneyColumn(verbose_name="Selling")
+    margin = MoneyColumn(verbose_name="Margin")
+    margin_percent = tables.Column(
+        verbose_name="Margin %", attrs={"td": {"class": "money"}, "th": {"class": "money"}}
+    )
+    in_stock = tables.BooleanColumn(verbose_name="Stock", orderable=False)
+    rule = tables.Column(
+        accessor="priced_by_rule", verbose_name="Priced by", orderable=False, default="RRP"
+    )
+
+    export_exclude = ()
+
+    class Meta(BaseTable.Meta):
+        model = Combination
+        fields = (
+            "name",
+            "label",
+            "order_sku",
+            "brand",
+            "category",
+            "net_price",
+            "price",
+            "selling_price",
+            "margin",
+            "margin_percent",
+            "in_stock",
+            "rule",
+        )
+        order_by = ("name",)
+        row_attrs = {"data-order-sku": lambda record: record.order_sku}
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.min_margin = selectors.min_margin_percent()
+
+    def render_name(self, record: Combination) -> str:
+        url = reverse("catalog:product_detail", args=[record.product.sku])
+        inactive = (
+            format_html(' <span class="badge text-bg-secondary">inactive</span>')
+            if not record.is_active
+            else ""
+        )
+        return format_html('<a href="{}">{}</a>{}', url, record.product.name, inactive)
+
+    def value_name(self, record: Combination) -> str:
+        return record.product.name
+
+    def render_order_sku(self, value: str) -> str:
+        return format_html("<code>{}</code>", value)
+
+    def render_margin_percent(self, record: Combination) -> str:
+        value = record.margin_percent
+        if record.selling_price is None:
+            return "—"
+        if value is None:
+            return format_html('<span class="margin-below" title="Selling price is 0">n/a</span>')
+        if value < self.min_margin:
+            return format_html('<span class="margin-below">{}</span>', f"{value:.2f}")
+        return f"{value:.2f}"
+
+    def value_margin_percent(self, record: Combination) -> str:
+        return "" if record.margin_percent is None else f"{record.margin_percent:.2f}"
+
+    def render_rule(self, record: Combination) -> str:
+        rule = record.priced_by_rule
+        return f"{rule.get_scope_display()}: {rule.describe()}" if rule else "RRP"
+
+    def value_rule(self, record: Combination) -> str:
+        return self.render_rule(record)
+
+    def order_margin_percent(self, queryset: QuerySet, is_descending: bool):  # type: ignore[no-untyped-def]
+        # An undefined margin % (selling price 0) is the worst case: first when ascending.
+        field = F("margin_percent")
+        ordering = field.desc(nulls_last=True) if is_descending else field.asc(nulls_first=True)
+        return queryset.order_by(ordering, "id"), True
+
+
+class PriceChangeTable(BaseTable):
+    changed_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="When")
+    product = tables.Column(accessor="combination__product__name", verbose_name="Product")
+    label = tables.Column(accessor="combination__label", verbose_name="Options", orderable=False)
+    order_sku = tables.Column(accessor="combination__order_sku", verbose_name="Order SKU")
+    net = tables.Column(empty_values=(), verbose_name="Net old → new", orderable=False)
+    rrp = tables.Column(empty_values=(), verbose_name="RRP old → new", orderable=False)
+    delta = tables.Column(empty_values=(), verbose_name="Net Δ %", orderable=False)
+    margin_change = tables.Column(empty_values=(), verbose_name="Margin old → new", orderable=False)
+    new_margin_percent = tables.Column(verbose_name="Margin % after", orderable=False)
+    sync_run = tables.Column(verbose_name="Sync", orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = PriceChange
+        fields = (
+            "changed_at",
+            "product",
+            "label",
+            "order_sku",
+            "net",
+            "rrp",
+            "delta",
+            "margin_change",
+            "new_margin_percent",
+            "sync_run",
+        )
+        order_by = ("-changed_at",)
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.min_margin = selectors.min_margin_percent()
+
+    def render_product(self, record: PriceChange) -> str:
+        product = record.combination.product
+        url = reverse("catalog:product_detail", args=[product.sku])
+        return format_html('<a href="{}">{}</a>', url, product.name)
+
+    def render_net(self, record: PriceChange) -> str:
+        return f"{_money(record.old_net_price)} → {_money(record.new_net_price)}"
+
+    def render_rrp(self, record: PriceChange) -> str:
+        return f"{_money(record.old_price)} → {_money(record.new_price)}"
+
+    def render_delta(self, record: PriceChange) -> str:
+        if not record.old_net_price:
+            return "—"
+        percent = (record.new_net_price - record.old_net_price) * 100 / record.old_net_price
+        css = "text-danger" if percent > 0 else "text-success"
+        return format_html('<span class="{}">{}</span>', css, f"{percent:+.1f}%")
+
+    def render_margin_change(self, record: PriceChange) -> str:
+        return f"{_money(record.old_margin)} → {_money(record.new_margin)}"
+
+    def render_new_margin_percent(self, value: Decimal | None) -> str:
+        if value is None:
+            return "—"
+        if value < self.min_margin:
+            return format_html('<span class="margin-below">{}</span>', f"{value:.2f}")
+        return f"{value:.2f}"
+
+    def render_sync_run(self, value: SyncRun) -> str:
+        return f"#{value.pk}"
+
+
+class SyncRunTable(BaseTable):
+    id = tables.Column(verbose_name="#")
+    started_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="Started")
+    duration = tables.Column(empty_values=(), orderable=False)
+    status = tables.Column()
+    trigger = tables.Column()
+    triggered_by = tables.Column(verbose_name="By", default="—", orderable=False)
+    seen = tables.Column(orderable=False)
+    created = tables.Column(orderable=False)
+    updated = tables.Column(orderable=False)
+    unchanged = tables.Column(orderable=False)
+    deactivated = tables.Column(orderable=False)
+    price_changes = tables.Column(verbose_name="Price changes", orderable=False)
+    detail_requests = tables.Column(verbose_name="Detail GETs", orderable=False)
+    error = tables.Column(orderable=False, default="")
+
+    class Meta(BaseTable.Meta):
+        model = SyncRun
+        fields = (
+            "id",
+            "started_at",
+            "duration",
+            "status",
+            "trigger",
+            "triggered_by",
+            "seen",
+            "created",
+            "updated",
+            "unchanged",
+            "deactivated",
+            "price_changes",
+            "detail_requests",
+            "error",
+        )
+        order_by = ("-started_at",)
+        row_attrs = {"data-status": lambda record: record.status}
+
+    def render_duration(self, record: SyncRun) -> str:
+        duration = record.duration
+        return "—" if duration is None else f"{duration.total_seconds():.1f}s"
+
+    def render_status(self, record: SyncRun) -> str:
+        css = {
+            SyncRun.Status.SUCCEEDED: "text-bg-success",
+            SyncRun.Status.FAILED: "text-bg-danger",
+            SyncRun.Status.RUNNING: "text-bg-primary",
+        }.get(record.status, "text-bg-secondary")
+        return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
+
+    def render_triggered_by(self, value) -> str:  # type: ignore[no-untyped-def]
+        return value.get_username()
+
+    def render_error(self, value: str) -> str:
+        return format_html('<span class="small text-break">{}</span>', value)
+
+
+class PricingRuleTable(BaseTable):
+    scope = tables.Column()
+    target = tables.Column(accessor="target_label", verbose_name="Applies to", orderable=False)
+    rule = tables.Column(empty_values=(), verbose_name="Selling price", orderable=False)
+    is_active = tables.BooleanColumn(verbose_name="Active")
+    updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Changed")
+    updated_by = tables.Column(verbose_name="By", default="—", orderable=False)
+    actions = tables.Column(empty_values=(), verbose_name="", orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = PricingRule
+        fields = ("scope", "target", "rule", "is_active", "updated_at", "updated_by", "actions")
+        row_attrs = {"data-rule": lambda record: record.pk}
+
+    def render_rule(self, record: PricingRule) -> str:
+        return record.describe()
+
+    def render_updated_by(self, value) -> str:  # type: ignore[no-untyped-def]
+        return value.get_username()
+
+    def render_actions(self, record: PricingRule) -> str:
+        return format_html(
+            '<a class="btn btn-sm btn-outline-primary" href="{}">Edit</a> '
+            '<a class="btn btn-sm btn-outline-danger" href="{}">Delete</a>',
+            reverse("catalog:rule_edit", args=[record.pk]),
+            reverse("catalog:rule_delete", args=[record.pk]),
+        )

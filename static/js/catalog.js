@@ -1,0 +1,48 @@
+// Catalog pages: the net price history chart of the product page (Chart.js, vendored).
+(function () {
+  "use strict";
+  function draw() {
+    var source = document.getElementById("price-history-data");
+    var canvas = document.getElementById("price-history-chart");
+    if (!source || !canvas || typeof Chart === "undefined") { return; }
+    var series = JSON.parse(source.textContent);
+    var palette = ["#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6c757d"];
+    var datasets = series.map(function (line, index) {
+      return {
+        label: line.label,
+        data: line.points.map(function (p) { return { x: Date.parse(p.t), y: Number(p.net) }; }),
+        borderColor: palette[index % palette.length],
+        backgroundColor: palette[index % palette.length],
+        stepped: "before",
+        pointRadius: 3
+      };
+    });
+    new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        maintainAspectRatio: false,
+        parsing: true,
+        scales: {
+          x: {
+            type: "linear",
+            ticks: { callback: function (value) { return new Date(value).toISOString().slice(0, 10); } }
+          },
+          y: { title: { display: true, text: "Net price (EUR)" } }
+        },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              title: function (items) { return new Date(items[0].parsed.x).toISOString().slice(0, 16).replace("T", " "); }
+            }
+          }
+        }
+      }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
