@@ -153,13 +153,27 @@ class LicendiClient:
     def iter_product_pages(
         self, *, page_size: int = MAX_PRODUCT_PAGE_SIZE, category: str | None = None
     ) -> Iterator[Page[Product]]:
-        """Every page of the catalog, stopping at `total`, an empty page or a bare array."""
+        """Every page of the catalog, stopping at `total`, an empty page or a bare array.
+
+        A catalog sync treats products missing from the pages as withdrawn, so
+        an upstream that ignores paging is a ContractError, never a silently
+        short (or endless) listing.
+        """
         page_number = 1
         seen = 0
+        previous_first: str | None = None
         while True:
             current = self.list_products(page=page_number, page_size=page_size, category=category)
             if not current.items:
                 return
+            first = current.items[0].sku
+            if current.page != page_number or first == previous_first:
+                raise ContractError(
+                    f"upstream ignored page={page_number} (answered page {current.page})",
+                    field="page",
+                    method="GET",
+                    path="/api/products",
+                )
             yield current
             seen += len(current.items)
             if current.total is not None and seen >= current.total:
@@ -167,9 +181,7 @@ class LicendiClient:
             if current.total is None and len(current.items) < current.page_size:
                 # Without a total, a short page is the last one.
                 return
-            if current.page != page_number:
-                # Upstream ignored `page` (e.g. a bare array): asking again would loop.
-                return
+            previous_first = first
             page_number += 1
 
     def get_product(self, sku: str) -> ProductDetail:
@@ -371,8 +383,16 @@ class LicendiClient:
                 method=method,
                 path=path,
             )
-        if response.status_code < 400:
+        if response.status_code < 300:
             return response
+        if response.status_code < 400:
+            # Redirects are not followed: the API key must not travel to another host.
+            return LicendiError(
+                "unexpected redirect",
+                status=response.status_code,
+                method=method,
+                path=path,
+            )
         code, message = parsing.parse_error_body(response.content)
         return error_for_status(
             response.status_code,

@@ -224,7 +224,7 @@ def test_same_key_with_a_different_body_is_idempotency_key_reused(
 def test_second_request_while_the_first_runs_is_request_in_progress(sb: Sandbox) -> None:
     sku = plain_sku(sb)
     lines = [OrderLineRequest(sku=sku, qty=1)]
-    sb.faults.inject(method="POST", path="/api/orders", kind="latency", seconds=1.0, when="during")
+    sb.faults.inject(method="POST", path="/api/orders", kind="latency", seconds=1.5, when="during")
     results: list[object] = []
 
     def first() -> None:
@@ -236,7 +236,7 @@ def test_second_request_while_the_first_runs_is_request_in_progress(sb: Sandbox)
     deadline = time.monotonic() + 5
     while order_posts(sb) < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
-    time.sleep(0.1)  # the first request has claimed the key and is held
+    time.sleep(0.2)  # the first request has claimed the key and is held
 
     with (
         LicendiClient(BASE_URL, API_KEY, transport=sb.transport(), max_retries=0) as impatient,
@@ -246,12 +246,13 @@ def test_second_request_while_the_first_runs_is_request_in_progress(sb: Sandbox)
 
     # A client that retries 409 ends with the original order, charged once.
     with LicendiClient(
-        BASE_URL, API_KEY, transport=sb.transport(), backoff_base=0.2, max_retries=10
+        BASE_URL, API_KEY, transport=sb.transport(), backoff_base=0.2, rng=lambda: 1.0
     ) as patient:
         replay = patient.create_order(items=lines, external_id="PO-1", idempotency_key="k")
     worker.join(5)
 
     assert replay.replayed is True
+    assert order_posts(sb) >= 4  # first, impatient, patient's 409(s), patient's replay
     assert replay.order.id == results[0].order.id  # type: ignore[attr-defined]
     assert len(order_debits(sb)) == 1
 

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from licendi import (
+    ContractError,
+    LicendiError,
     NotFound,
     OrderLineRequest,
     RateLimited,
@@ -68,7 +70,9 @@ def test_list_products_sends_paging_and_category(make_client: ClientFactory) -> 
 def test_iter_product_pages_stops_when_total_is_reached(make_client: ClientFactory) -> None:
     upstream = ScriptedUpstream(
         json_response(200, {"items": [PRODUCT, PRODUCT], "page": 1, "pageSize": 2, "total": 3}),
-        json_response(200, {"items": [PRODUCT], "page": 2, "pageSize": 2, "total": 3}),
+        json_response(
+            200, {"items": [{**PRODUCT, "sku": "3"}], "page": 2, "pageSize": 2, "total": 3}
+        ),
         json_response(500, {}),  # never reached
     )
     pages = list(make_client(upstream).iter_product_pages(page_size=2))
@@ -458,3 +462,29 @@ def test_connect_failure_says_the_request_was_never_sent(make_client: ClientFact
 
     assert caught.value.request_sent is False
     assert caught.value.timeout is False
+
+
+def test_iter_product_pages_refuses_an_upstream_that_ignores_paging(
+    make_client: ClientFactory,
+) -> None:
+    # Same full page whatever `page` says, no total: stopping would truncate the
+    # catalog and looping would never end.
+    upstream = ScriptedUpstream(json_response(200, {"items": [PRODUCT, PRODUCT]}))
+
+    with pytest.raises(ContractError) as caught:
+        list(make_client(upstream).iter_product_pages(page_size=2))
+
+    assert caught.value.field == "page"
+    assert len(upstream.requests) == 2
+
+
+def test_redirects_are_not_followed(make_client: ClientFactory) -> None:
+    upstream = ScriptedUpstream(
+        httpx.Response(302, headers={"Location": "https://elsewhere.test/api/balance"})
+    )
+
+    with pytest.raises(LicendiError) as caught:
+        make_client(upstream).get_balance()
+
+    assert caught.value.status == 302
+    assert len(upstream.requests) == 1

@@ -113,3 +113,10 @@ def test_unresolvable_or_cyclic_refs_do_not_crash(spec: dict[str, Any]) -> None:
 
     assert "GET /api/balance -> 200: field balance missing" in problems
     assert "GET /api/orders/{id} -> 200: field id missing" in problems
+
+
+def test_order_creation_answered_200_instead_of_201_is_not_drift(spec: dict[str, Any]) -> None:
+    responses = spec["paths"]["/api/orders"]["post"]["responses"]
+    del responses["201"]
+
+    assert contract_drift(spec) == []
