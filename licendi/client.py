@@ -26,6 +26,7 @@ from . import parsing
 from .errors import (
     ContractError,
     LicendiError,
+    NotFound,
     RateLimited,
     RequestInProgress,
     ServerError,
@@ -262,7 +263,13 @@ class LicendiClient:
         return self._parse(response, parsing.parse_webhook_endpoint)
 
     def delete_webhook(self, endpoint_id: str) -> None:
-        self._request("DELETE", f"/api/webhooks/{_segment(endpoint_id, 'endpoint_id')}")
+        try:
+            self._request("DELETE", f"/api/webhooks/{_segment(endpoint_id, 'endpoint_id')}")
+        except NotFound as exc:
+            # After a timeout or 5xx the first attempt may have deleted it already:
+            # "gone" is what was asked for.
+            if not exc.earlier_attempt_uncertain:
+                raise
 
     # ------------------------------------------------------------ contract
 
@@ -318,6 +325,7 @@ class LicendiClient:
             request_headers["Content-Type"] = "application/json"
 
         attempt = 0
+        uncertain = False
         while True:
             started = time.monotonic()
             outcome = self._attempt(method, path, params, content, request_headers)
@@ -335,6 +343,7 @@ class LicendiClient:
             retryable = self._is_retryable(
                 outcome, idempotent=idempotent, retry_in_progress=retry_in_progress
             )
+            outcome.earlier_attempt_uncertain = uncertain
             if not retryable or attempt >= self.max_retries:
                 logger.info(
                     "licendi %s %s failed: %s status=%s attempt=%d elapsed=%.3fs",
@@ -359,6 +368,11 @@ class LicendiClient:
             )
             self._sleep(delay)
             attempt += 1
+            uncertain = (
+                uncertain
+                or isinstance(outcome, ServerError)
+                or (isinstance(outcome, TransportError) and outcome.request_sent)
+            )
 
     def _attempt(
         self,

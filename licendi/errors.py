@@ -27,6 +27,9 @@ class LicendiError(Exception):
         self.code = code
         self.method = method
         self.path = path
+        # Set by the client: an earlier attempt of the same call may have been
+        # processed upstream (it timed out or got a 5xx) before this error came.
+        self.earlier_attempt_uncertain = False
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}: " if self.method and self.path else ""

@@ -488,3 +488,25 @@ def test_redirects_are_not_followed(make_client: ClientFactory) -> None:
 
     assert caught.value.status == 302
     assert len(upstream.requests) == 1
+
+
+def test_delete_after_an_uncertain_attempt_treats_not_found_as_done(
+    make_client: ClientFactory,
+) -> None:
+    upstream = ScriptedUpstream(httpx.ReadTimeout("slow"), error_response(404, "not_found"))
+
+    make_client(upstream).delete_webhook("wh-1")
+
+    assert len(upstream.requests) == 2
+
+
+def test_delete_of_an_unknown_endpoint_is_not_found_even_after_a_rate_limit(
+    make_client: ClientFactory,
+) -> None:
+    upstream = ScriptedUpstream(
+        error_response(429, "rate_limited", headers={"Retry-After": "1"}),
+        error_response(404, "not_found"),
+    )
+
+    with pytest.raises(NotFound):
+        make_client(upstream).delete_webhook("wh-unknown")

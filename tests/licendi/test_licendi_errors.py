@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 import httpx
 import pytest
 
@@ -161,3 +163,19 @@ def test_transient_errors_are_the_retryable_ones() -> None:
         ContractError("x"),
     ):
         assert not is_transient(permanent)
+
+
+def test_errors_survive_pickling_with_their_attributes() -> None:
+    # Task queues pickle exceptions between processes.
+    error = RateLimited(
+        "slow down", status=429, code="rate_limited", method="GET", path="/api/x", retry_after=3.0
+    )
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+
+    assert type(copy) is RateLimited
+    assert (copy.status, copy.code, copy.retry_after, str(copy)) == (
+        429,
+        "rate_limited",
+        3.0,
+        str(error),
+    )
