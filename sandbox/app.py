@@ -62,6 +62,8 @@ _ROUTES = [
     Rule("/api/openapi", endpoint="openapi", methods=["GET"]),
     # control
     Rule("/_sandbox/topup", endpoint="c_topup", methods=["POST"]),
+    Rule("/_sandbox/adjust", endpoint="c_adjust", methods=["POST"]),
+    Rule("/_sandbox/refund", endpoint="c_refund", methods=["POST"]),
     Rule("/_sandbox/prices", endpoint="c_price", methods=["POST"]),
     Rule("/_sandbox/prices/shuffle", endpoint="c_shuffle", methods=["POST"]),
     Rule("/_sandbox/stock", endpoint="c_stock", methods=["POST"]),
@@ -369,6 +371,35 @@ class SandboxApp:
         except ValueError as exc:
             raise ApiError(422, "invalid_amount", f"amount: {exc}") from None
         return json_response(self.sb.state.topup(amount).to_api(), 201)
+
+    def on_c_adjust(self, request: Request) -> Response:
+        body = self._json_body(request)
+        try:
+            amount = parse_money(body.get("amount"))
+        except ValueError as exc:
+            raise ApiError(422, "invalid_amount", f"amount: {exc}") from None
+        if not amount:
+            raise ApiError(422, "invalid_amount", "An adjustment must not be zero.")
+        description = body.get("description") or "Manual adjustment"
+        if not isinstance(description, str):
+            raise bad_request("description must be a string.")
+        return json_response(self.sb.adjust(amount, description), 201)
+
+    def on_c_refund(self, request: Request) -> Response:
+        body = self._json_body(request)
+        order_id = self._string(body, "orderId")
+        amount = None
+        if body.get("amount") is not None:
+            try:
+                amount = parse_money(body["amount"])
+            except ValueError as exc:
+                raise ApiError(422, "invalid_amount", f"amount: {exc}") from None
+        try:
+            return json_response(self.sb.refund(order_id, amount), 201)
+        except KeyError:
+            raise ApiError(404, "not_found", f"No order {order_id!r}.") from None
+        except ValueError as exc:
+            raise ApiError(422, "invalid_amount", str(exc)) from None
 
     def on_c_price(self, request: Request) -> Response:
         body = self._json_body(request)

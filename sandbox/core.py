@@ -104,6 +104,20 @@ class Sandbox:
         """A signed ledger adjustment (the supplier correcting the wallet)."""
         return self.state.post_ledger("adjustment", Decimal(amount), None, description).to_api()
 
+    def refund(self, order_id: str, amount: Decimal | None = None) -> dict[str, Any]:
+        """Credit (part of) an order back to the wallet, as the supplier's support would.
+
+        The order itself is unchanged; KeyError if unknown, ValueError if the amount
+        is not positive or exceeds the order total.
+        """
+        with self.lock:
+            order = self.state.orders[order_id]
+            value = order.total if amount is None else Decimal(amount)
+            if not Decimal(0) < value <= order.total:
+                raise ValueError("a refund is positive and at most the order total")
+            description = f"Refund for order {order.id}"
+            return self.state.post_ledger("refund", value, order.id, description).to_api()
+
     # --- catalog ----------------------------------------------------------------------
 
     def set_price(

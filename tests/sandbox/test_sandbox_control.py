@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -103,3 +104,24 @@ def test_control_bodies_are_validated(api: httpx.Client, path: str) -> None:
     response = api.post(path, content=b"{oops", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_adjustments_and_refunds_extend_the_ledger_chain(
+    sb: Sandbox, api: httpx.Client, skus: Skus
+) -> None:
+    placed = order(api, [(skus.in_stock()[0], 2)], "k-1").json()
+    adjusted = api.post("/_sandbox/adjust", json={"amount": "-1.50", "description": "Fee"})
+    assert adjusted.status_code == 201 and adjusted.json()["type"] == "adjustment"
+    refunded = api.post("/_sandbox/refund", json={"orderId": placed["id"]})
+    assert refunded.status_code == 201
+    assert refunded.json()["type"] == "refund" and refunded.json()["amount"] == placed["total"]
+    assert refunded.json()["reference"] == placed["id"]
+    assert sb.balance == Decimal("4998.50")
+    too_much = api.post("/_sandbox/refund", json={"orderId": placed["id"], "amount": "99999"})
+    assert too_much.status_code == 422
+    assert api.post("/_sandbox/refund", json={"orderId": "ord-none"}).status_code == 404
+    assert api.post("/_sandbox/adjust", json={"amount": "0"}).status_code == 422
+    chain = list(reversed(api.get("/api/balance").json()["ledger"]))
+    for before, after in pairwise(chain):
+        expected = Decimal(before["balanceAfter"]) + Decimal(after["amount"])
+        assert Decimal(after["balanceAfter"]) == expected
