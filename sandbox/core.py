@@ -25,6 +25,12 @@ class Sandbox:
     Python methods below change the supplier's world the way things happen outside
     the back-office (price moves, stock, dashboard orders, late keys); the same
     actions are reachable over HTTP under ``/_sandbox/``.
+
+    ``requests`` lists every /api call received (faulted ones included, control
+    calls not), for call counting. To provoke 409 ``request_in_progress``, inject
+    ``faults.inject(method="POST", path="/api/orders", kind="latency", seconds=0.5,
+    when="during")``: it sleeps after the Idempotency-Key is claimed; send the same
+    request again once the returned fault's ``hits`` is 1.
     """
 
     def __init__(
