@@ -67,7 +67,6 @@ class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
 
 class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
-    redirect_authenticated_user = True
 
 
 @receiver(user_logged_in, dispatch_uid="backoffice.audit_login")

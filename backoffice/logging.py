@@ -11,11 +11,33 @@ from .middleware import current_request_id
 _SECRET_PATTERNS = [
     re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"),  # webhook secrets
     re.compile(r"\b[A-Z0-9]{5}(?:-[A-Z0-9]{5}){3,5}\b"),  # licence keys
-    re.compile(r"(?i)(x-api-key|api[_-]?key|authorization|secret|password)(['\"]?\s*[:=]\s*)\S+"),
+    re.compile(
+        r"(?i)(x-api-key|api[_-]?key|authorization|secret|password|encryption[_-]?keys?)"
+        r"(['\"]?\s*[:=]\s*)\S+"
+    ),
 ]
+
+# Settings whose values are secrets: redacted wherever their exact value shows up, even
+# bare (an API key has no recognisable shape of its own).
+SECRET_SETTINGS = ("LICENDI_API_KEY", "FIELD_ENCRYPTION_KEYS", "KEY_HASH_SECRET", "SECRET_KEY")
+
+
+def _configured_secrets() -> list[str]:
+    from django.conf import settings
+
+    if not settings.configured:
+        return []
+    values: list[str] = []
+    for name in SECRET_SETTINGS:
+        value = getattr(settings, name, "")
+        values.extend(value if isinstance(value, list | tuple) else [value])
+    # Short values would redact ordinary words; real secrets are long.
+    return sorted({v for v in values if isinstance(v, str) and len(v) >= 8}, key=len, reverse=True)
 
 
 def redact(text: str) -> str:
+    for value in _configured_secrets():
+        text = text.replace(value, "[redacted]")
     for pattern in _SECRET_PATTERNS:
         if pattern.groups >= 2:
             text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)

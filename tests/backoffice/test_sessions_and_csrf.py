@@ -1,0 +1,87 @@
+"""Idle staff are logged out after SESSION_IDLE_SECONDS; CSRF is enforced on forms."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _session_row(client: Client) -> Session:
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def test_the_idle_timeout_comes_from_session_idle_seconds(settings):
+    from backoffice.settings.base import env
+
+    assert env.int("SESSION_IDLE_SECONDS", default=30 * 60) == settings.SESSION_COOKIE_AGE
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+
+
+def test_each_request_pushes_the_expiry_forward(client_for, settings):
+    client = client_for("Viewer")
+    client.get(reverse("home"))
+    row = _session_row(client)
+    Session.objects.filter(pk=row.pk).update(expire_date=timezone.now() + timedelta(seconds=5))
+
+    client.get(reverse("home"))
+
+    expiry = _session_row(client).expire_date
+    expected = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert abs((expiry - expected).total_seconds()) < 30
+
+
+def test_an_idle_session_is_logged_out(client_for):
+    client = client_for("Viewer")
+    assert client.get(reverse("home")).status_code == 200
+    row = _session_row(client)
+    # What SESSION_IDLE_SECONDS without a request does to the stored session.
+    Session.objects.filter(pk=row.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_without_a_csrf_token_is_refused_with_the_project_403_page():
+    make_user("csrf-user", "Viewer", password="pw-for-tests-only")
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("login"), {"username": "csrf-user", "password": "pw-for-tests-only"}
+    )
+    assert response.status_code == 403
+    assert "Request id" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_staff_forms_refuse_a_post_without_a_csrf_token():
+    admin = make_user("csrf-admin", "Admin")
+    target = make_user("csrf-target", "Viewer")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+
+    response = client.post(reverse("backoffice:user_deactivate", args=[target.pk]))
+
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert target.is_active
+
+
+def test_only_the_webhook_receiver_is_exempt_from_csrf():
+    from django.urls import get_resolver
+
+    from tests.test_url_permissions import iter_url_patterns
+
+    exempt = sorted(
+        name
+        for name, _route, pattern in iter_url_patterns(get_resolver())
+        if getattr(pattern.callback, "csrf_exempt", False) and not name.startswith("admin:")
+    )
+    assert set(exempt) <= {"webhooks:receiver"}
