@@ -11,7 +11,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
-SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - test settings only
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/backoffice"),
 }
@@ -30,7 +30,7 @@ CACHES = {
 }
 # Fresh keys for every run: nothing encrypted in a test database is readable later.
 FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-KEY_HASH_SECRET = "test-key-hash-secret"  # noqa: S105
+KEY_HASH_SECRET = "test-key-hash-secret"  # noqa: S105 - test settings only
 LICENDI_BASE_URL = "http://sandbox.test"
 LICENDI_API_KEY = "sandbox-test-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
