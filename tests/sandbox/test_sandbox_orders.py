@@ -171,7 +171,7 @@ def test_same_key_other_body_is_422(sb: Sandbox, api: httpx.Client, skus: Skus) 
 def test_same_key_while_the_first_is_running_is_409(sb: Sandbox, skus: Skus) -> None:
     # A "during" latency fault holds the first request after it claimed its key.
     hold = sb.faults.inject(
-        method="POST", path="/api/orders", kind="latency", seconds=0.5, when="during"
+        method="POST", path="/api/orders", kind="latency", seconds=1.5, when="during"
     )
     items = [(skus.in_stock()[0], 1)]
     results: dict[str, httpx.Response] = {}
