@@ -100,10 +100,17 @@ class CombinationFilter(StyledFilterSet):
 
 
 class PriceChangeFilter(StyledFilterSet):
-    DAY_CHOICES = [(1, "24 hours"), (7, "7 days"), (30, "30 days"), (90, "90 days"), (0, "All")]
+    DAY_CHOICES = [
+        ("1", "24 hours"),
+        ("7", "7 days"),
+        ("30", "30 days"),
+        ("90", "90 days"),
+        ("0", "All"),
+    ]
+    DEFAULT_DAYS = 30
 
-    days = django_filters.TypedChoiceFilter(
-        method="filter_days", choices=DAY_CHOICES, coerce=int, empty_label=None, label="Period"
+    days = django_filters.ChoiceFilter(
+        method="filter_days", choices=DAY_CHOICES, empty_label=None, label="Period"
     )
     below_margin = django_filters.BooleanFilter(
         method="filter_below_margin",
@@ -116,8 +123,8 @@ class PriceChangeFilter(StyledFilterSet):
         model = PriceChange
         fields: list[str] = []
 
-    def filter_days(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        return queryset
+    def filter_days(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied in filter_queryset so that the default holds when absent
 
     def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
@@ -139,8 +146,8 @@ class PriceChangeFilter(StyledFilterSet):
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
-        days = self.form.cleaned_data.get("days")
-        days = 30 if days in (None, "") else days
+        raw = self.form.cleaned_data.get("days")
+        days = self.DEFAULT_DAYS if raw in (None, "") else int(raw)
         if days:
             queryset = queryset.filter(changed_at__gte=timezone.now() - timedelta(days=days))
         return queryset

@@ -8,6 +8,7 @@ import django_tables2 as tables
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from backoffice.tables import BaseTable
 
@@ -81,7 +82,7 @@ class CombinationTable(BaseTable):
     def render_name(self, record: Combination) -> str:
         url = reverse("catalog:product_detail", args=[record.product.sku])
         inactive = (
-            format_html(' <span class="badge text-bg-secondary">inactive</span>')
+            mark_safe(' <span class="badge text-bg-secondary">inactive</span>')
             if not record.is_active
             else ""
         )
@@ -92,6 +93,9 @@ class CombinationTable(BaseTable):
 
     def render_order_sku(self, value: str) -> str:
         return format_html("<code>{}</code>", value)
+
+    def value_order_sku(self, value: str) -> str:
+        return value
 
     def render_margin_percent(self, record: Combination) -> str:
         value = record.margin_percent

@@ -1,0 +1,268 @@
+"""The catalog pages: bounded queries, filters, sorting, export, permissions, live sync."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Combination, PriceChange, PricingRule, Product, SyncRun
+from catalog.services import catalog_sync, pricing_apply
+
+from .factories import PricingRuleFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/catalog/"
+
+
+@pytest.fixture
+def synced(sb):
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    return sb
+
+
+def _order_skus(response) -> list[str]:
+    return re.findall(r'data-order-sku="([^"]+)"', response.content.decode())
+
+
+def test_list_issues_the_same_bounded_number_of_queries_whatever_the_page_size(
+    synced, client_for, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("Viewer")
+    counts = []
+    for per_page in (25, 100):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(LIST, {"per_page": per_page, "sort": "-margin"})
+        assert response.status_code == 200
+        assert len(_order_skus(response)) == per_page
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(counts[0]):
+        client.get(LIST, {"per_page": 100, "q": "Microsoft", "below_margin": "true"})
+
+
+def test_list_sorts_by_margin_percent_worst_first(synced, client_for):
+    PricingRuleFactory(value=Decimal("5"))
+    pricing_apply()
+    response = client_for("Viewer").get(LIST, {"sort": "margin_percent", "per_page": 100})
+
+    shown = _order_skus(response)
+    percents = dict(Combination.objects.values_list("order_sku", "margin_percent"))
+    values = [percents[sku] for sku in shown]
+    assert values == sorted(values)
+    assert values[0] == min(percents.values())
+
+
+@pytest.mark.parametrize("column", ["name", "net_price", "price", "selling_price", "margin"])
+def test_list_sorts_by_each_money_column(synced, client_for, column):
+    response = client_for("Viewer").get(LIST, {"sort": f"-{column}", "per_page": 50})
+    assert response.status_code == 200
+    shown = _order_skus(response)
+    field = "product__name" if column == "name" else column
+    expected = list(
+        Combination.objects.filter(is_active=True)
+        .order_by(f"-{field}", "-order_sku" if column == "name" else "pk")
+        .values_list(field, flat=True)[:50]
+    )
+    actual_values = dict(Combination.objects.values_list("order_sku", field))
+    assert [actual_values[sku] for sku in shown] == expected
+
+
+def test_margin_filter_shows_exactly_the_combinations_below_the_minimum(
+    synced, client_for, settings
+):
+    settings.MIN_MARGIN_PERCENT = Decimal("10.0")
+    # 8% markup over net gives a 7.41% margin: below 10% for every combination of a brand.
+    product = Product.objects.filter(has_variants=True).first()
+    PricingRuleFactory(
+        scope=PricingRule.Scope.PRODUCT, product=product, kind="markup_percent", value=Decimal("8")
+    )
+    pricing_apply()
+    below = set(
+        Combination.objects.filter(is_active=True, margin_percent__lt=Decimal("10")).values_list(
+            "order_sku", flat=True
+        )
+    )
+    assert below == set(product.combinations.values_list("order_sku", flat=True))
+
+    response = client_for("Viewer").get(LIST, {"below_margin": "true", "per_page": 100})
+
+    assert set(_order_skus(response)) == below
+    assert b"margin-below" in response.content
+
+
+def test_search_matches_name_sku_and_brand(synced, client_for):
+    client = client_for("Viewer")
+    product = Product.objects.filter(has_variants=True).first()
+
+    by_sku = _order_skus(client.get(LIST, {"q": product.sku, "per_page": 100}))
+    assert set(by_sku) == set(product.combinations.values_list("order_sku", flat=True))
+
+    brand = product.brand
+    by_brand = client.get(LIST, {"q": brand.lower(), "per_page": 100})
+    expected = Combination.objects.filter(is_active=True, product__brand__icontains=brand)
+    assert by_brand.context["table"].paginator.count >= expected.count() > 0
+
+
+def test_filters_category_stock_variants_and_recent_price_change(synced, client_for):
+    client = client_for("Viewer")
+    product = Product.objects.filter(has_variants=False).first()
+
+    response = client.get(
+        LIST, {"category": product.category_id, "has_variants": "false", "per_page": 100}
+    )
+    expected = Combination.objects.filter(
+        is_active=True, product__category=product.category, product__has_variants=False
+    ).count()
+    assert response.context["table"].paginator.count == expected
+
+    out = Combination.objects.filter(in_stock=False, is_active=True).count()
+    assert client.get(LIST, {"in_stock": "false"}).context["table"].paginator.count == out
+
+    changed = set(synced.change_prices(0.02, seed=4))
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    response = client.get(LIST, {"changed_within": 1, "per_page": 100})
+    assert set(_order_skus(response)) == changed
+
+
+def test_inactive_filter_lists_vanished_products(synced, client_for):
+    gone = Product.objects.filter(has_variants=False).first()
+    synced.remove_product(gone.sku)
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    client = client_for("Viewer")
+
+    assert gone.sku not in _order_skus(client.get(LIST, {"q": gone.sku}))
+    assert _order_skus(client.get(LIST, {"q": gone.sku, "status": "inactive"})) == [gone.sku]
+
+
+def test_csv_export_holds_every_filtered_row(synced, client_for):
+    client = client_for("Finance")  # holds export_data
+    product = Product.objects.filter(has_variants=True).first()
+
+    response = client.get(LIST, {"q": product.sku, "_export": "csv", "per_page": 25})
+
+    assert response.status_code == 200
+    assert "catalog.csv" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["Product", "Options", "Order SKU"]
+    assert "Margin %" in header and "Selling" in header
+    combos = {c.order_sku: c for c in product.combinations.all()}
+    assert {row[2] for row in body} == set(combos)
+    row = body[0]
+    combo = combos[row[2]]
+    assert row[0] == product.name  # plain text, no HTML
+    assert row[header.index("Net")] == f"{combo.net_price:.2f}"
+    assert row[header.index("Margin %")] == f"{combo.margin_percent:.2f}"
+
+
+def test_export_needs_the_export_permission(synced, client_for):
+    assert client_for("Viewer").get(LIST, {"_export": "csv"}).status_code == 403
+    assert client_for("Viewer").get(LIST).status_code == 200
+
+
+def test_pages_need_login(client):
+    for name in ("product_list", "price_changes", "sync_runs", "rule_list"):
+        response = client.get(reverse(f"catalog:{name}"))
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_product_detail_shows_the_variant_matrix_and_price_history(synced, client_for):
+    product = Product.objects.filter(has_variants=True).first()
+    combo = product.combinations.order_by("order_sku").first()
+    synced.set_price(combo.order_sku, net_price=combo.net_price + 1, price=combo.price + 2)
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    response = client_for("Viewer").get(f"/catalog/products/{product.sku}/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert set(_order_skus(response)) == set(
+        product.combinations.values_list("order_sku", flat=True)
+    )
+    for axis in product.axes.all():
+        assert f"<th>{axis.name}</th>" in body
+    assert f"?add={combo.order_sku.replace(':', '%3A')}" in body  # PO link
+    assert 'id="price-history-data" type="application/json"' in body
+    assert "js/catalog.js" in body and "<script>" not in body
+    assert client_for("Viewer").get("/catalog/products/nope/").status_code == 404
+
+
+def test_price_changes_page_shows_the_effect_on_margin(synced, client_for):
+    changed = synced.change_prices(0.01, seed=8)
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    response = client_for("Viewer").get(reverse("catalog:price_changes"), {"per_page": 100})
+
+    assert response.status_code == 200
+    assert response.context["table"].paginator.count == len(changed) == PriceChange.objects.count()
+    change = PriceChange.objects.first()
+    assert f"{change.old_margin:.2f} → {change.new_margin:.2f}" in response.content.decode()
+
+
+def test_sync_runs_page_polls_a_running_sync_and_stops_when_finished(synced, client_for):
+    client = client_for("Viewer")
+    running = SyncRun.objects.create(
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        trigger=SyncRun.Trigger.BEAT,
+        phase=SyncRun.Phase.DETAILS,
+        progress_done=40,
+        progress_total=200,
+    )
+
+    page = client.get(reverse("catalog:sync_runs")).content.decode()
+    assert 'hx-trigger="every 2s"' in page
+    partial_url = reverse("catalog:sync_run_progress", args=[running.pk])
+    assert f'hx-get="{partial_url}"' in page
+    assert "40 / 200" in client.get(partial_url).content.decode()
+
+    SyncRun.objects.filter(pk=running.pk).update(
+        status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now()
+    )
+    finished = client.get(partial_url).content.decode()
+    assert "hx-trigger" not in finished and 'data-status="succeeded"' in finished
+    assert "Sync now" not in page  # a Viewer may not start syncs
+
+
+def test_sync_now_queues_the_task_on_commit(sb, client_for, django_capture_on_commit_callbacks):
+    client = client_for("Buyer")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("catalog:sync_now"))
+
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    run = SyncRun.objects.get()
+    assert run.trigger == SyncRun.Trigger.MANUAL and run.status == SyncRun.Status.SUCCEEDED
+    assert run.triggered_by.groups.filter(name="Buyer").exists()
+    assert client_for("Viewer").post(reverse("catalog:sync_now")).status_code == 403
+    assert client_for("Buyer").get(reverse("catalog:sync_now")).status_code == 405
+
+
+def test_management_command_draws_a_progress_bar(sb):
+    out = io.StringIO()
+    call_command("catalog_sync", stdout=out)
+
+    text = out.getvalue()
+    assert "\r[" in text and "#" in text
+    assert "succeeded" in text and f"{len(sb.product_skus())} seen" in text
+    assert SyncRun.objects.get().trigger == SyncRun.Trigger.COMMAND
+
+
+def test_beat_task_runs_the_sync(sb):
+    from catalog.tasks import catalog_sync as task
+
+    run_id = task.delay().get()
+    assert SyncRun.objects.get(pk=run_id).trigger == SyncRun.Trigger.BEAT
+    assert Product.objects.count() == len(sb.product_skus())
