@@ -1,5 +1,6 @@
 """Orders fixtures: the sandbox catalog mirrored locally, users, and a PO builder."""
 
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -31,6 +32,22 @@ def combos(sandbox, db):
 @pytest.fixture
 def stock_skus(combos):
     return in_stock_skus(combos, 10)
+
+
+@pytest.fixture(autouse=True)
+def _roles(request):
+    """Transactional tests flush the tables; put the roles back when they are missing."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from backoffice.permissions import ROLES
+
+    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
+        roles_migration = importlib.import_module("backoffice.migrations.0002_roles")
+        roles_migration.create_roles(apps, None)
 
 
 @pytest.fixture

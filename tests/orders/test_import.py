@@ -1,0 +1,96 @@
+"""Orders placed outside the back-office are imported read-only; ours are never duplicated."""
+
+import pytest
+
+from orders import services, tasks
+from orders.models import PurchaseOrder
+
+pytestmark = pytest.mark.django_db
+S = PurchaseOrder.Status
+
+
+def test_outside_orders_are_imported_once_and_read_only(
+    sandbox, combos, stock_skus, admin_client, django_capture_on_commit_callbacks
+):
+    from orders.signals import purchase_order_known
+
+    announced = []
+
+    def receiver(sender, purchase_order, **kwargs):
+        announced.append(purchase_order.upstream_id)
+
+    order = sandbox.place_order([(stock_skus[0], 2)], external_id="SHOP-7")
+    purchase_order_known.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            first = tasks.purchase_orders_import.delay().get()
+        second = tasks.purchase_orders_import.delay().get()
+    finally:
+        purchase_order_known.disconnect(receiver)
+
+    assert first["imported"] == 1 and second["imported"] == 0
+    po = PurchaseOrder.objects.get(upstream_id=order["id"])
+    assert announced == [order["id"]]
+    assert po.source == PurchaseOrder.Source.IMPORTED and po.is_read_only
+    assert po.status == S.DELIVERED and po.keys.count() == 2
+    assert po.external_id == "SHOP-7"
+    line = po.lines.get()
+    assert line.combination == combos[stock_skus[0]] and line.quantity == 2
+
+    page = admin_client.get(f"/orders/{po.pk}/").content.decode()
+    assert "read-only" in page and "Confirm order" not in page
+    response = admin_client.get("/orders/?source=imported")
+    assert "SHOP-7" in response.content.decode()
+    with pytest.raises(services.InvalidState):
+        services.purchase_order_confirm(purchase_order_id=po.pk, user=None)
+    with pytest.raises(services.InvalidState):
+        services.purchase_order_cancel(purchase_order_id=po.pk, user=None)
+
+
+def test_import_adopts_our_own_order_that_never_stored_its_answer(
+    sandbox, make_po, stock_skus, buyer, django_capture_on_commit_callbacks
+):
+    po = make_po([(stock_skus[0], 1)])
+    with django_capture_on_commit_callbacks(execute=False):
+        services.purchase_order_confirm(purchase_order_id=po.pk, user=buyer)
+    sandbox.faults.inject(method="POST", path="/api/orders", kind="timeout_after")
+    with pytest.raises(services.SubmissionOutcomeUnknown):
+        services.purchase_order_submit(purchase_order_id=po.pk)
+
+    tasks.purchase_orders_import.delay()
+
+    assert PurchaseOrder.objects.count() == 1
+    po.refresh_from_db()
+    assert po.source == PurchaseOrder.Source.BACKOFFICE
+    assert po.upstream_id and po.status == S.DELIVERED
+
+
+def test_pending_outside_order_is_imported_pending_then_polled(sandbox, combos, stock_skus):
+    sandbox.set_stock(stock_skus[0], "backorder")
+    order = sandbox.place_order([(stock_skus[0], 1)])
+    tasks.purchase_orders_import.delay()
+    po = PurchaseOrder.objects.get(upstream_id=order["id"])
+    assert po.status == S.PENDING_DELIVERY and po.external_id is None
+
+    sandbox.release_pending(order["id"])
+    tasks.purchase_orders_poll_pending.delay()
+    po.refresh_from_db()
+    assert po.status == S.DELIVERED and po.keys.count() == 1
+
+
+def test_unknown_order_is_resolved_by_polling(
+    sandbox, make_po, stock_skus, buyer, django_capture_on_commit_callbacks
+):
+    po = make_po([(stock_skus[0], 1)])
+    with django_capture_on_commit_callbacks(execute=False):
+        services.purchase_order_confirm(purchase_order_id=po.pk, user=buyer)
+    sandbox.faults.inject(method="POST", path="/api/orders", kind="status", status=503)
+    with pytest.raises(services.SubmissionOutcomeUnknown):
+        services.purchase_order_submit(purchase_order_id=po.pk)
+
+    counts = tasks.purchase_orders_poll_pending.delay().get()
+
+    po.refresh_from_db()
+    assert counts["resolved"] == 1
+    assert po.status == S.DELIVERED
+    assert po.events.filter(actor_label="beat").exists()
