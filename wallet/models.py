@@ -114,7 +114,13 @@ class LedgerEntry(models.Model):
         verbose_name_plural = "ledger entries"
         indexes = [
             models.Index(fields=["type", "created_at"], name="wallet_led_type_created"),
-            models.Index(fields=["reference"], name="wallet_led_reference"),
+            # Pattern ops: serves both reference = upstream_id (matching) and the
+            # prefix search of the ledger page (LIKE 'ord-8f%' under any collation).
+            models.Index(
+                fields=["reference"],
+                name="wallet_led_reference_like",
+                opclasses=["varchar_pattern_ops"],
+            ),
             models.Index(fields=["amount"], name="wallet_led_amount"),
         ]
 

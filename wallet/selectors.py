@@ -123,6 +123,7 @@ def ledger_entries() -> QuerySet[LedgerEntry]:
 
 
 def ledger_filter_matched(entries: QuerySet[LedgerEntry], *, matched: bool) -> QuerySet:
+    # An order entry without a reference cannot be matched: it counts as unmatched.
     linked = entries.filter(type__in=ORDER_LINKED_TYPES)
     has_po = Exists(_po_by_reference())
     return linked.filter(has_po) if matched else linked.exclude(has_po)

@@ -14,9 +14,8 @@ from backoffice import permissions as p
 from backoffice.audit import audit_record
 from backoffice.auth import permission_required
 from backoffice.models import AuditEvent
-from backoffice.tables import export_response
 
-from . import selectors, services, tasks
+from . import exports, selectors, services, tasks
 from .filters import LedgerFilter
 from .forms import StatementImportForm
 from .tables import GapTable, LedgerTable, PurchaseOrderWithoutDebitTable, UnmatchedDebitTable
@@ -55,25 +54,27 @@ def refresh(request: HttpRequest) -> HttpResponse:
 
 @permission_required(p.VIEW_FINANCE)
 def ledger(request: HttpRequest) -> HttpResponse:
-    exporting = bool(request.GET.get("_export"))
-    if exporting and not request.user.has_perm(p.EXPORT_DATA):
+    if request.GET.get("_export") and not request.user.has_perm(p.EXPORT_DATA):
         raise PermissionDenied
     ledger_filter = LedgerFilter(request.GET or None, queryset=selectors.ledger_entries())
     entries = ledger_filter.qs if ledger_filter.is_bound else ledger_filter.queryset
     if ledger_filter.is_bound and not ledger_filter.is_valid():
         entries = ledger_filter.queryset.none()
+    fmt = request.GET.get("_export")
+    if fmt in exports.EXPORT_FORMATS:
+        # Ordered like the table on the page: the chain order, newest first.
+        response = exports.ledger_export_response(
+            entries=entries.order_by("-position"), fmt=fmt, filename="wallet-ledger"
+        )
+        audit_record(
+            action=AuditEvent.Action.EXPORT,
+            request=request,
+            target_type="wallet.LedgerEntry",
+            summary="Wallet ledger exported",
+            details={"format": fmt, "filters": _filters(request)},
+        )
+        return response
     table = LedgerTable(entries)
-    if exporting:
-        response = export_response(request, table, "wallet-ledger")
-        if response is not None:
-            audit_record(
-                action=AuditEvent.Action.EXPORT,
-                request=request,
-                target_type="wallet.LedgerEntry",
-                summary="Wallet ledger exported",
-                details={"format": request.GET.get("_export"), "filters": _filters(request)},
-            )
-            return response
     RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
     totals = selectors.ledger_totals_by_type(entries)
     context = _wallet_context()

@@ -162,7 +162,8 @@ def test_csv_export_contains_the_filtered_rows_and_is_audited(client_for):
     make_ledger(2, type_=LedgerEntry.Type.ORDER, amount="-0.20")
     response = client_for("Finance").get(LEDGER, {"type": "topup", "_export": "csv"})
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 3
     assert {row["Type"] for row in rows} == {"topup"}
     assert sum((Decimal(row["Amount"]) for row in rows), Decimal(0)) == Decimal("0.30")
