@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from backoffice import crypto
 from backoffice import permissions as p
 from backoffice.audit import client_ip
 from backoffice.auth import permission_required
@@ -117,10 +118,35 @@ def _endpoint_page(
     return response
 
 
+# The secret travels from the registering POST to the next GET in the session, as a
+# Fernet token, and is removed when shown: Post/Redirect/Get, so a reload neither
+# registers again nor shows the secret twice.
+NEW_SECRET_SESSION_KEY = "webhooks.new_secret"  # noqa: S105 - a session key name, not a secret
+
+
+def _show_secret_once(request: HttpRequest, endpoint: WebhookEndpoint, secret: str) -> None:
+    request.session[NEW_SECRET_SESSION_KEY] = {
+        "endpoint": endpoint.pk,
+        "token": crypto.encrypt(secret),
+    }
+
+
+def _pop_secret(request: HttpRequest) -> tuple[str | None, WebhookEndpoint | None]:
+    stored = request.session.pop(NEW_SECRET_SESSION_KEY, None)
+    if not isinstance(stored, dict):
+        return None, None
+    try:
+        secret = crypto.decrypt(stored["token"])
+    except (KeyError, TypeError, crypto.InvalidToken):
+        return None, None
+    return secret, WebhookEndpoint.objects.filter(pk=stored.get("endpoint")).first()
+
+
 @permission_required(p.MANAGE_WEBHOOKS)
 def endpoint_list(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _endpoint_page(request)
+        secret, endpoint = _pop_secret(request)
+        return _endpoint_page(request, new_secret=secret, new_endpoint=endpoint)
     form = EndpointRegisterForm(request.POST)
     if not form.is_valid():
         return _endpoint_page(request, form=form, status=400)
@@ -135,7 +161,8 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"Licendi did not register the endpoint: {exc}")
         return _endpoint_page(request, form=form)
     messages.success(request, f"Endpoint {endpoint.upstream_id} registered.")
-    return _endpoint_page(request, new_secret=secret, new_endpoint=endpoint)
+    _show_secret_once(request, endpoint, secret)
+    return redirect("webhooks:endpoint_list")
 
 
 def _endpoint_action(request: HttpRequest, action, success: str):  # type: ignore[no-untyped-def]
@@ -192,7 +219,8 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     if result is None:
         return redirect("webhooks:endpoint_list")
     endpoint, secret = result
-    return _endpoint_page(request, new_secret=secret, new_endpoint=endpoint)
+    _show_secret_once(request, endpoint, secret)
+    return redirect("webhooks:endpoint_list")
 
 
 @permission_required(p.MANAGE_WEBHOOKS)

@@ -8,6 +8,7 @@ from django.test import Client
 from backoffice import crypto
 from backoffice.models import AuditEvent
 from webhooks.models import WebhookEndpoint
+from webhooks.views import NEW_SECRET_SESSION_KEY
 
 from .conftest import RECEIVER
 from .factories import event_body, signed_headers
@@ -29,7 +30,7 @@ def deliver(secret: str) -> int:
 
 def register(admin_client, url="http://127.0.0.1:8000/hooks/licendi", events=None):
     events = events or ["order.delivered", "key.assigned"]
-    return admin_client.post(PAGE, {"url": url, "events": events})
+    return admin_client.post(PAGE, {"url": url, "events": events}, follow=True)
 
 
 def shown_secret(response) -> str:
@@ -48,6 +49,7 @@ def assert_no_secret_in_audit(*secrets: str) -> None:
 def test_registering_shows_the_secret_once_and_stores_it_encrypted(sandbox, admin_client):
     response = register(admin_client)
     assert response.status_code == 200
+    assert response.redirect_chain == [(PAGE, 302)]  # a reload cannot register twice
     assert response["Cache-Control"] == "no-store"
     secret = shown_secret(response)
 
@@ -57,6 +59,7 @@ def test_registering_shows_the_secret_once_and_stores_it_encrypted(sandbox, admi
     assert secret not in endpoint.secret_encrypted
     assert crypto.decrypt(endpoint.secret_encrypted) == secret
 
+    assert NEW_SECRET_SESSION_KEY not in admin_client.session  # shown, then forgotten
     again = admin_client.get(PAGE)
     assert again.status_code == 200
     assert not SECRET_PATTERN.search(again.content)
@@ -97,7 +100,7 @@ def test_upstream_errors_become_a_message_never_a_500(sandbox, admin_client):
 
 
 def test_an_invalid_form_is_shown_with_its_errors(sandbox, admin_client):
-    response = register(admin_client, url="not a url", events=["order.shipped"])
+    response = admin_client.post(PAGE, {"url": "not a url", "events": ["order.shipped"]})
     assert response.status_code == 400
     assert not WebhookEndpoint.objects.exists()
 
@@ -121,7 +124,7 @@ def test_rotation_accepts_both_secrets_during_the_overlap_and_only_the_new_one_a
     old_secret = shown_secret(register(admin_client))
     old = WebhookEndpoint.objects.get()
 
-    rotated = admin_client.post(f"/webhooks/endpoints/{old.pk}/rotate/")
+    rotated = admin_client.post(f"/webhooks/endpoints/{old.pk}/rotate/", follow=True)
     assert rotated.status_code == 200
     new_secret = shown_secret(rotated)
     assert new_secret != old_secret
