@@ -99,14 +99,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _has_nul(value: Any) -> bool:
-    # PostgreSQL text and jsonb cannot hold U+0000; refusing it here keeps a 400 a 400.
+def _unstorable(value: Any) -> bool:
+    """True for strings PostgreSQL cannot store: U+0000, or lone surrogates (\\ud800)."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_unstorable(item) for item in value)
     return False
 
 
@@ -125,8 +131,9 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
         document = json.loads(body, parse_constant=_reject_constant)
         if not isinstance(document, dict):
             raise Refused(400, "the body is not a JSON object")
-        if _has_nul(document):
-            raise Refused(400, "the body contains a NUL character")
+        if _unstorable(document):
+            # Refused here so that it stays a 400 instead of failing in the database.
+            raise Refused(400, "the body contains characters that cannot be stored")
         stored, key_count = payloads.encrypt_keys(document)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused(400, "the body is not valid JSON") from exc

@@ -78,7 +78,7 @@ def signed_headers(secret: str, body: bytes, *, msg_id: str | None = None, at: f
             msg_id = json.loads(body).get("id")
         except (ValueError, AttributeError, RecursionError):
             msg_id = None
-        if not isinstance(msg_id, str) or not msg_id or len(msg_id) > 255:
+        if not isinstance(msg_id, str) or not msg_id.isascii() or not 0 < len(msg_id) <= 255:
             msg_id = f"msg_{uuid.uuid4().hex}"
     headers = signature_headers(secret, msg_id, int(time.time() if at is None else at), body)
     return {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}

@@ -123,6 +123,8 @@ def test_malformed_headers_are_a_400(client, endpoint_secret, change):
         b'{"id": "evt_t", "type": ["key.assigned"]}',
         b'{"id": "' + b"e" * 300 + b'", "type": "ping"}',
         b'{"id": "evt_nul", "type": "ping", "data": {"x": "a\\u0000b"}}',
+        b'{"id": "evt_sur", "type": "ping", "data": {"x": "\\ud800"}}',
+        b'{"id": "evt_\\ud800", "type": "ping"}',
         b'{"id": "evt_ka", "type": "key.assigned", "data": {"orderId": "ord-1", "sku": "1"}}',
         b'{"id": "evt_od", "type": "order.delivered", "data": {"orderId": "ord-1", "keys": 3}}',
         b'{"id": "evt_oid", "type": "order.delivered", "data": {"orderId": ["x"], "keys": []}}',
