@@ -139,7 +139,8 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     return render(request, "wallet/reconciliation.html", context)
 
 
-MAX_PER_PAGE = 500
+# Rendering cost grows with the rows shown (django-tables2 renders cell by cell).
+MAX_PER_PAGE = 200
 
 
 def _per_page(request: HttpRequest) -> int:

@@ -187,3 +187,15 @@ def test_wallet_code_never_uses_float():
         str(path) for path in root.rglob("*.py") if "float" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_cent_amounts_from_upstream_add_up_exactly_on_the_ledger_page(sandbox, sync, client_for):
+    for amount in ("0.10", "0.20", "0.10", "0.20", "0.10", "0.20"):
+        sandbox.topup(Decimal(amount))
+    sync()
+    response = client_for("Finance").get(
+        LEDGER, {"type": "topup", "amount_min": "0", "amount_max": "1"}
+    )
+    assert response.context["grand_total"] == Decimal("0.90")
+    assert str(response.context["grand_total"]) == "0.90"
+    assert not response.context["open_gaps"]
