@@ -26,7 +26,7 @@ from backoffice.audit import audit_record
 from backoffice.models import AuditEvent
 from backoffice.upstream import licendi_client
 
-from .bulk import bulk_set
+from .bulk import bulk_insert, bulk_set
 from .models import Axis, Category, Combination, PriceChange, PricingRule, Product, SyncRun
 from .pricing import RuleBook
 
@@ -401,6 +401,10 @@ _COMBINATION_UPDATE_FIELDS = [
     "in_stock",
     "is_active",
     "price_changed_at",
+    "selling_price",
+    "margin",
+    "margin_percent",
+    "priced_by_rule",
 ]
 
 
@@ -478,21 +482,18 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
             batch_size=BATCH_SIZE,
         )
         product_ids = {sku: p.pk for sku, p in _load_by_sku(skus).items()}
-        changed_ids = sorted(product_ids.values())
         run.created = sum(1 for sku in skus if sku not in before)
         run.updated = len(skus) - run.created
         run.unchanged = len(snapshot.items) - len(skus)
 
         _replace_axes(details, product_ids)
-        price_changes = _upsert_combinations(details, product_ids, changed_ids, now)
+        price_changes = _upsert_combinations(details, product_ids, category_ids, now)
 
         if snapshot.complete:
             run.deactivated = _deactivate_missing(snapshot, now)
         else:
             run.error = "The product list changed while it was read: nothing was deactivated."
 
-        for chunk in _chunks(changed_ids):
-            pricing_apply(where=Q(product_id__in=chunk))
         _record_price_changes(price_changes, run, now)
         run.price_changes = len(price_changes)
 
@@ -562,22 +563,23 @@ def _replace_axes(details: dict[str, licendi.ProductDetail], product_ids: dict[s
 
 @dataclass(frozen=True, slots=True)
 class _PendingPriceChange:
-    order_sku: str
+    combination: Combination
     old_net: Decimal
-    new_net: Decimal
     old_price: Decimal
-    new_price: Decimal
     old_margin: Decimal | None
 
 
 def _upsert_combinations(
     details: dict[str, licendi.ProductDetail],
     product_ids: dict[str, int],
-    changed_ids: list[int],
+    category_ids: dict[str, int],
     now: datetime,
 ) -> list[_PendingPriceChange]:
+    """Create, update or retire the combinations of the changed products, priced by the
+    rules in the same pass (no second UPDATE of every row by pricing_apply)."""
+    book = RuleBook.load()
     existing: dict[str, Combination] = {}
-    for chunk in _chunks(changed_ids):
+    for chunk in _chunks(sorted(product_ids.values())):
         existing.update((c.order_sku, c) for c in Combination.objects.filter(product_id__in=chunk))
     wanted_skus: set[str] = set()
     to_create: list[Combination] = []
@@ -585,44 +587,16 @@ def _upsert_combinations(
     price_changes: list[_PendingPriceChange] = []
     for sku, detail in details.items():
         product_id = product_ids[sku]
+        category_id = category_ids.get(detail.category)
+        brand = detail.brand[:100]
         for wanted in _wanted_combinations(detail):
             wanted_skus.add(wanted.order_sku)
-            combo = existing.get(wanted.order_sku)
-            if combo is None:
-                to_create.append(
-                    Combination(
-                        product_id=product_id,
-                        order_sku=wanted.order_sku,
-                        options=wanted.options,
-                        label=wanted.label,
-                        price=wanted.price,
-                        net_price=wanted.net_price,
-                        in_stock=wanted.in_stock,
-                        is_active=True,
-                    )
-                )
-                continue
-            price_moved = (combo.net_price, combo.price) != (wanted.net_price, wanted.price)
-            if price_moved:
-                price_changes.append(
-                    _PendingPriceChange(
-                        combo.order_sku,
-                        combo.net_price,
-                        wanted.net_price,
-                        combo.price,
-                        wanted.price,
-                        combo.margin,
-                    )
-                )
-                combo.price_changed_at = now
-            current = (
-                combo.product_id,
-                combo.options,
-                combo.label,
-                combo.net_price,
-                combo.price,
-                combo.in_stock,
-                combo.is_active,
+            priced = book.price(
+                product_id=product_id,
+                category_id=category_id,
+                brand=brand,
+                net=wanted.net_price,
+                rrp=wanted.price,
             )
             target = (
                 product_id,
@@ -632,24 +606,32 @@ def _upsert_combinations(
                 wanted.price,
                 wanted.in_stock,
                 True,
+                priced.selling_price,
+                priced.margin,
+                priced.margin_percent,
+                priced.rule_id,
             )
-            if current != target:
-                (
-                    combo.product_id,
-                    combo.options,
-                    combo.label,
-                    combo.net_price,
-                    combo.price,
-                    combo.in_stock,
-                    combo.is_active,
-                ) = target
-                to_update.append(combo)
+            combo = existing.get(wanted.order_sku)
+            if combo is None:
+                combo = Combination(order_sku=wanted.order_sku)
+                _set_combination(combo, target)
+                to_create.append(combo)
+                continue
+            if (combo.net_price, combo.price) != (wanted.net_price, wanted.price):
+                price_changes.append(
+                    _PendingPriceChange(combo, combo.net_price, combo.price, combo.margin)
+                )
+                combo.price_changed_at = now
+            elif _combination_state(combo) == target:
+                continue
+            _set_combination(combo, target)
+            to_update.append(combo)
     # Combinations a changed product no longer offers: kept for the orders that name them.
     for order_sku, combo in existing.items():
         if order_sku not in wanted_skus and combo.is_active:
             combo.is_active = False
             to_update.append(combo)
-    Combination.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    bulk_insert(Combination, to_create)
     attnames = [Combination._meta.get_field(name).attname for name in _COMBINATION_UPDATE_FIELDS]
     bulk_set(
         Combination,
@@ -657,6 +639,30 @@ def _upsert_combinations(
         [(combo.pk, *(getattr(combo, name) for name in attnames)) for combo in to_update],
     )
     return price_changes
+
+
+_STATE_ATTRS = (
+    "product_id",
+    "options",
+    "label",
+    "net_price",
+    "price",
+    "in_stock",
+    "is_active",
+    "selling_price",
+    "margin",
+    "margin_percent",
+    "priced_by_rule_id",
+)
+
+
+def _combination_state(combo: Combination) -> tuple[Any, ...]:
+    return tuple(getattr(combo, name) for name in _STATE_ATTRS)
+
+
+def _set_combination(combo: Combination, state: tuple[Any, ...]) -> None:
+    for name, value in zip(_STATE_ATTRS, state, strict=True):
+        setattr(combo, name, value)
 
 
 def _deactivate_missing(snapshot: _Snapshot, now: datetime) -> int:
@@ -675,28 +681,19 @@ def _deactivate_missing(snapshot: _Snapshot, now: datetime) -> int:
 
 
 def _record_price_changes(pending: list[_PendingPriceChange], run: SyncRun, now: datetime) -> None:
-    margins: dict[str, tuple[int, Decimal | None, Decimal | None]] = {}
-    skus = [change.order_sku for change in pending]
-    for chunk in _chunks(skus):
-        margins.update(
-            (order_sku, (pk, margin, percent))
-            for pk, order_sku, margin, percent in Combination.objects.filter(
-                order_sku__in=chunk
-            ).values_list("pk", "order_sku", "margin", "margin_percent")
-        )
     PriceChange.objects.bulk_create(
         [
             PriceChange(
-                combination_id=margins[change.order_sku][0],
+                combination=change.combination,
                 sync_run=run,
                 changed_at=now,
                 old_net_price=change.old_net,
-                new_net_price=change.new_net,
+                new_net_price=change.combination.net_price,
                 old_price=change.old_price,
-                new_price=change.new_price,
+                new_price=change.combination.price,
                 old_margin=change.old_margin,
-                new_margin=margins[change.order_sku][1],
-                new_margin_percent=margins[change.order_sku][2],
+                new_margin=change.combination.margin,
+                new_margin_percent=change.combination.margin_percent,
             )
             for change in pending
         ],

@@ -38,10 +38,12 @@ class CombinationTable(BaseTable):
     name = tables.Column(
         accessor="product__name", verbose_name="Product", order_by=("product__name", "order_sku")
     )
-    label = tables.Column(verbose_name="Options", orderable=False)
+    # Shown under the product name; separate columns only in exports. Hidden columns
+    # cost nothing at render time, and rendering cells is what a list page spends on.
+    label = tables.Column(verbose_name="Options", orderable=False, visible=False)
     order_sku = tables.Column(verbose_name="Order SKU", orderable=False)
     brand = tables.Column(accessor="product__brand", orderable=False)
-    category = tables.Column(accessor="product__category__name", orderable=False)
+    category = tables.Column(accessor="product__category__name", orderable=False, visible=False)
     net_price = MoneyColumn(verbose_name="Net")
     price = MoneyColumn(verbose_name="RRP")
     selling_price = MoneyColumn(verbose_name="Selling")
@@ -86,7 +88,13 @@ class CombinationTable(BaseTable):
             if not record.is_active
             else ""
         )
-        return format_html('<a href="{}">{}</a>{}', url, record.product.name, inactive)
+        return format_html(
+            '<a href="{}">{}</a>{}<div class="small text-muted">{}</div>',
+            url,
+            record.product.name,
+            inactive,
+            record.label,
+        )
 
     def value_name(self, record: Combination) -> str:
         return record.product.name
