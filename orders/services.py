@@ -159,7 +159,9 @@ def _queue_submission(po: PurchaseOrder) -> None:
     from .tasks import purchase_order_submit
 
     po_id = po.pk
-    transaction.on_commit(lambda: purchase_order_submit.delay(po_id))
+    # robust: a broker hiccup must not turn a committed confirmation into an error page;
+    # purchase_orders_poll_pending sends POs left queued.
+    transaction.on_commit(lambda: purchase_order_submit.delay(po_id), robust=True)
 
 
 def _queue_wallet_sync() -> None:
@@ -169,12 +171,12 @@ def _queue_wallet_sync() -> None:
     except ImportError:  # the wallet app may not ship its task in every deployment
         logger.warning("wallet.tasks.wallet_sync is not available; wallet not refreshed")
         return
-    transaction.on_commit(lambda: wallet_sync.delay())
+    transaction.on_commit(lambda: wallet_sync.delay(), robust=True)
 
 
 def _announce_known(po: PurchaseOrder) -> None:
     transaction.on_commit(
-        lambda: purchase_order_known.send(sender=PurchaseOrder, purchase_order=po)
+        lambda: purchase_order_known.send(sender=PurchaseOrder, purchase_order=po), robust=True
     )
 
 

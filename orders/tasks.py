@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 import licendi
@@ -19,8 +20,12 @@ logger = logging.getLogger(__name__)
 SUBMIT_RETRY_BASE_SECONDS = 30
 SUBMIT_RETRY_MAX_SECONDS = 30 * 60
 SUBMIT_MAX_RETRIES = 8
-# A PO left "submitting" this long had its worker die mid-call: polling resolves it.
+# A PO left "submitting" this long had its worker die mid-call, and one left "queued"
+# this long lost its task (broker down at confirmation): polling sends them.
 STALE_SUBMITTING = timedelta(minutes=10)
+STALE_QUEUED = timedelta(minutes=5)
+# Another process held the PO row (a worker sending it, or a short service call).
+BUSY_RETRY_SECONDS = 15
 
 
 @shared_task(bind=True, max_retries=SUBMIT_MAX_RETRIES, acks_late=True)
@@ -36,6 +41,9 @@ def purchase_order_submit(self, po_id: int) -> str:  # type: ignore[no-untyped-d
             # Left "unknown": purchase_orders_poll_pending keeps resolving it.
             return "unknown"
         raise self.retry(exc=exc, countdown=countdown) from exc
+    if result.status == "busy" and self.request.retries < self.max_retries:
+        # If a worker is sending it, the next run finds it settled and does nothing.
+        raise self.retry(countdown=BUSY_RETRY_SECONDS)
     return result.status
 
 
@@ -54,16 +62,18 @@ def purchase_orders_poll_pending() -> dict[str, int]:
         except licendi.LicendiError as exc:
             counts["errors"] += 1
             logger.warning("Polling keys of PO %s failed: %s", po_id, exc)
-    stale = timezone.now() - STALE_SUBMITTING
-    unresolved = PurchaseOrder.objects.filter(status=PurchaseOrder.Status.UNKNOWN) | (
-        PurchaseOrder.objects.filter(status=PurchaseOrder.Status.SUBMITTING, updated_at__lt=stale)
-    )
+    now = timezone.now()
+    unresolved = PurchaseOrder.objects.filter(
+        Q(status=PurchaseOrder.Status.UNKNOWN)
+        | Q(status=PurchaseOrder.Status.SUBMITTING, updated_at__lt=now - STALE_SUBMITTING)
+        | Q(status=PurchaseOrder.Status.QUEUED, updated_at__lt=now - STALE_QUEUED)
+    ).order_by("pk")
     for po_id in list(unresolved.values_list("pk", flat=True)):
         try:
             result = services.purchase_order_submit(purchase_order_id=po_id, actor_label="beat")
-        except services.SubmissionOutcomeUnknown as exc:
+        except (services.SubmissionOutcomeUnknown, licendi.LicendiError) as exc:
             counts["errors"] += 1
-            logger.warning("PO %s still unknown: %s", po_id, exc)
+            logger.warning("PO %s still unresolved: %s", po_id, exc)
             continue
         if result.status not in ("busy", PurchaseOrder.Status.UNKNOWN):
             counts["resolved"] += 1

@@ -94,3 +94,21 @@ def test_unknown_order_is_resolved_by_polling(
     assert counts["resolved"] == 1
     assert po.status == S.DELIVERED
     assert po.events.filter(actor_label="beat").exists()
+
+
+def test_po_left_queued_is_sent_by_polling(sandbox, make_po, stock_skus, buyer, monkeypatch):
+    """The broker was down at confirmation: the submission task never ran."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    po = make_po([(stock_skus[0], 1)])
+    services.purchase_order_confirm(purchase_order_id=po.pk, user=buyer)  # on_commit never runs
+    PurchaseOrder.objects.filter(pk=po.pk).update(
+        updated_at=timezone.now() - tasks.STALE_QUEUED - timedelta(seconds=1)
+    )
+
+    tasks.purchase_orders_poll_pending.delay()
+
+    po.refresh_from_db()
+    assert po.status == S.DELIVERED
