@@ -204,3 +204,32 @@ def test_stock_key_assignment_page(sandbox, make_po, confirm, stock_skus, client
     key.refresh_from_db()
     assert key.customer == customer
     assert AuditEvent.objects.filter(action=AuditEvent.Action.KEY_ASSIGN).count() == 1
+
+
+def test_failed_and_held_orders_show_the_reason(
+    sandbox, make_po, confirm, stock_skus, combos, client_for
+):
+    viewer = client_for("Viewer")
+    sandbox.faults.inject(method="POST", path="/api/orders", kind="status", status=402)
+    failed = make_po([(stock_skus[0], 1)])
+    confirm(failed)
+    page = viewer.get(f"/orders/{failed.pk}/").content.decode()
+    assert failed.status == S.FAILED and failed.failure_code
+    assert failed.failure_code in page and "Nothing was charged" in page
+
+    held = make_po([(stock_skus[1], 1)])
+    sandbox.set_price(stock_skus[1], net_price=combos[stock_skus[1]].net_price * 2)
+    confirm(held)
+    page = client_for("Buyer").get(f"/orders/{held.pk}/").content.decode()
+    row = held.hold_details["lines"][0]
+    assert row["confirmed_net"] in page and row["current_net"] in page
+    assert "Re-confirm with current prices" in page
+
+
+def test_builder_shows_the_wallet_balance_last_seen(sandbox, make_po, stock_skus, client_for):
+    from wallet import services as wallet_services
+
+    wallet_services.wallet_sync()
+    po = make_po([(stock_skus[0], 1)])
+    page = client_for("Buyer").get(f"/orders/{po.pk}/edit/").content.decode()
+    assert str(sandbox.balance) in page and "Enough for this order" in page
