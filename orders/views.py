@@ -265,7 +265,7 @@ def key_assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("orders:key_stock")
     messages.success(request, f"Key assigned to {form.cleaned_data['customer']}.")
-    return redirect(request.POST.get("next") or "orders:key_stock")
+    return redirect("orders:key_stock")
 
 
 @permission_required(p.VIEW)
