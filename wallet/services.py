@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 import licendi
@@ -217,7 +218,9 @@ def _segment_record(
         anchor = (
             previous
             if index > 0
-            else _anchor_for(first=entry, first_known=first_known, is_latest=is_latest)
+            else _anchor_for(
+                first=entry, last=entries[-1], first_known=first_known, is_latest=is_latest
+            )
         )
         stretches.append((anchor, [entry]))
         previous_known = False
@@ -260,7 +263,11 @@ def _segment_record(
 
 
 def _anchor_for(
-    *, first: licendi.LedgerEntry, first_known: LedgerEntry | None, is_latest: bool
+    *,
+    first: licendi.LedgerEntry,
+    last: licendi.LedgerEntry,
+    first_known: LedgerEntry | None,
+    is_latest: bool,
 ) -> LedgerEntry | None:
     """The stored entry an unknown stretch at the start of a run goes after."""
     if first_known is not None:
@@ -272,10 +279,13 @@ def _anchor_for(
         )
     if is_latest:
         return LedgerEntry.objects.order_by("-position").first()
-    # An import with no entry in common with the mirror: it must start where a gap does.
-    balance_before = first.balance_after - first.amount
+    # An import with no entry in common with the mirror goes inside an open gap: the one
+    # whose first side its first entry chains from, or whose far side its last entry
+    # chains into (the two sides of an open gap are adjacent in the mirror).
+    starts_there = Q(after_entry__balance_after=first.balance_after - first.amount)
+    ends_there = Q(before_entry__balance_after=last.balance_after + F("before_entry__amount"))
     gap = (
-        Gap.objects.filter(status=Gap.Status.OPEN, after_entry__balance_after=balance_before)
+        Gap.objects.filter(starts_there | ends_there, status=Gap.Status.OPEN)
         .select_related("after_entry")
         .order_by("after_entry__position")
         .first()
@@ -283,7 +293,7 @@ def _anchor_for(
     if gap is None:
         raise WalletError(
             f"Cannot place entry {first.id}: it neither includes a stored entry nor chains "
-            "to the start of an open gap. Include the entries on either side of the gap."
+            "to either side of an open gap. Include the entries on either side of the gap."
         )
     return gap.after_entry
 

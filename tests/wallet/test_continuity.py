@@ -81,6 +81,18 @@ def test_a_partial_import_narrows_the_gap_to_what_is_still_missing(sandbox, sync
     assert still_open.amount == sum((Decimal(e["amount"]) for e in missing[:3]), Decimal(0))
 
 
+def test_importing_only_the_newest_missing_entries_narrows_the_gap_from_its_far_side(sandbox, sync):
+    sync()
+    place(sandbox, 25)
+    sync()
+    missing = sandbox.ledger[20:25]  # newest first
+    services.ledger_entries_import(entries=entries(missing[:2]))
+
+    still_open = Gap.objects.get(status=Gap.Status.OPEN)
+    assert still_open.amount == sum((Decimal(e["amount"]) for e in missing[2:]), Decimal(0))
+    assert still_open.before_entry.upstream_id == missing[1]["id"]
+
+
 def test_an_import_that_does_not_chain_to_any_gap_is_refused(sandbox, sync):
     sync()
     place(sandbox, 25)
