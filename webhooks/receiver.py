@@ -76,10 +76,10 @@ def verify(headers: Mapping[str, str], body: bytes) -> None:
     """Raise Refused unless an accepting endpoint's secret signed these exact bytes."""
     values = _check_headers(headers)
     verifier = secrets.verifier()
-    if verifier is None:
-        raise Refused(401, "no webhook endpoint is registered")
     try:
         try:
+            if verifier is None:
+                raise InvalidSignature("no webhook endpoint is registered")
             verifier.verify(headers=values, body=body, now=now())
         except InvalidSignature:
             # Maybe a secret registered by another process since this cache was filled.

@@ -211,6 +211,20 @@ def test_the_secret_cache_picks_up_an_endpoint_registered_by_another_process(
     assert post_signed(event_body("ping", {}), secret=other).status_code == 200
 
 
+def test_a_first_endpoint_registered_by_another_process_is_picked_up(client, monkeypatch):
+    body = event_body("ping", {})
+    secret = new_secret()
+
+    def post():
+        headers = signed_headers(secret, body)
+        return client.post("/hooks/licendi", data=body, content_type="application/json", **headers)
+
+    assert post().status_code == 401  # no endpoint yet: "none" is cached
+    WebhookEndpointFactory(secret=secret)
+    monkeypatch.setattr(secrets, "REFRESH_MIN_SECONDS", 0.0)
+    assert post().status_code == 200
+
+
 def test_bad_signatures_do_not_reload_secrets_more_than_once_a_second(
     post_signed, endpoint_secret, django_assert_num_queries
 ):
