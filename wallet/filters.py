@@ -40,9 +40,12 @@ class LedgerFilter(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        po_upstream_ids = PurchaseOrder.objects.filter(
-            external_id__iexact=term, upstream_id__isnull=False
-        ).values("upstream_id")
-        return queryset.filter(
-            Q(reference__startswith=term) | Q(upstream_id=term) | Q(reference__in=po_upstream_ids)
+        # PO numbers are matched exactly (their unique index), as typed or upper-cased.
+        po_upstream_ids = list(
+            PurchaseOrder.objects.filter(
+                external_id__in={term, term.upper()}, upstream_id__isnull=False
+            ).values_list("upstream_id", flat=True)
         )
+        if po_upstream_ids:
+            return queryset.filter(reference__in=po_upstream_ids)
+        return queryset.filter(Q(reference__startswith=term) | Q(upstream_id=term))

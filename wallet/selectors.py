@@ -104,7 +104,9 @@ def sync_failures_recent(*, limit: int = 5) -> list[SyncFailure]:
 
 
 def _po_by_reference() -> QuerySet:
-    return PurchaseOrder.objects.filter(upstream_id=OuterRef("reference")).exclude(upstream_id="")
+    # upstream_id is unique, so at most one PO matches; order_by() drops the model's
+    # default ordering, which would make PostgreSQL sort inside every subquery.
+    return PurchaseOrder.objects.filter(upstream_id=OuterRef("reference")).order_by()
 
 
 def ledger_entries() -> QuerySet[LedgerEntry]:
