@@ -175,6 +175,12 @@ def main() -> None:
         )
     )
 
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # Fresh statistics, as autovacuum would have gathered by the time staff browse.
+        cursor.execute("ANALYZE catalog_product, catalog_combination, catalog_pricechange")
+
     print(
         f"\nMirror: {Product.objects.count()} products, {Combination.objects.count()} "
         "combinations\n"

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404
 
 from .models import Combination, PriceChange, PricingRule, Product, SyncRun
 
-_RULE_JOINS = ("priced_by_rule__category", "priced_by_rule__product")
+# Rows show the rule by scope and kind only (describe()), so its targets need no join.
+_RULE_JOINS = ("priced_by_rule",)
 
 
 def min_margin_percent() -> Decimal:
