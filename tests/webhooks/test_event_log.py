@@ -100,3 +100,9 @@ def test_the_command_reprocesses_failed_events_by_default_and_by_ids(monkeypatch
     call_command("webhooks_reprocess", "--ids", str(ignored.pk), stdout=out)
     ignored.refresh_from_db()
     assert ignored.status == WebhookEvent.Status.IGNORED
+
+
+def test_the_task_for_a_removed_event_does_nothing():
+    from webhooks.tasks import webhook_event_process
+
+    assert webhook_event_process.delay(987654321).get() == "missing"
