@@ -110,18 +110,43 @@ def _po_by_reference() -> QuerySet:
 
 
 def ledger_entries() -> QuerySet[LedgerEntry]:
-    """Every entry, newest first, with the purchase order its reference points at.
+    """Every entry, newest first (the chain order). The page attaches POs per page."""
+    return LedgerEntry.objects.order_by("-position")
+
+
+def ledger_entries_with_po() -> QuerySet[LedgerEntry]:
+    return ledger_annotate_po(ledger_entries())
+
+
+def ledger_annotate_po(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """Entries with the purchase order their reference points at (exports, reports).
 
     Matching is by the upstream order id (no foreign key: the wallet mirror does not
     depend on the orders schema, and an entry may arrive before its PO is imported).
-    `po_pk`/`po_number` are NULL for entries with no PO; `matched` says whether an
-    order-linked entry found its PO (None for top-ups and adjustments).
+    `po_pk`/`po_number` are NULL for entries with no PO. Correlated subqueries are run
+    for every row PostgreSQL produces, including rows skipped by OFFSET, so paged views
+    use ledger_attach_purchase_orders on the page's rows instead.
     """
     matches = _po_by_reference()
-    return LedgerEntry.objects.order_by("-position").annotate(
+    return entries.annotate(
         po_pk=Subquery(matches.values("pk")[:1]),
         po_number=Subquery(matches.values("external_id")[:1]),
     )
+
+
+def ledger_attach_purchase_orders(entries: list[LedgerEntry]) -> None:
+    """Set `po_pk`/`po_number` on already loaded entries: one query for the whole page."""
+    references = {e.reference for e in entries if e.type in ORDER_LINKED_TYPES and e.reference}
+    found = {}
+    if references:
+        found = {
+            upstream_id: (pk, external_id)
+            for upstream_id, pk, external_id in PurchaseOrder.objects.filter(
+                upstream_id__in=references
+            ).values_list("upstream_id", "pk", "external_id")
+        }
+    for entry in entries:
+        entry.po_pk, entry.po_number = found.get(entry.reference, (None, None))
 
 
 def ledger_filter_matched(entries: QuerySet[LedgerEntry], *, matched: bool) -> QuerySet:

@@ -43,7 +43,7 @@ class LedgerTable(BaseTable):
     def render_po_number(self, record: LedgerEntry) -> str:
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
             return ""
-        if record.po_pk is None:
+        if getattr(record, "po_pk", None) is None:
             return mark_safe('<span class="badge text-bg-warning">No PO</span>')
         label = record.po_number or f"#{record.po_pk}"
         try:
@@ -56,7 +56,8 @@ class LedgerTable(BaseTable):
     def value_po_number(self, record: LedgerEntry) -> str:
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
             return ""
-        return record.po_number or ("" if record.po_pk is None else str(record.po_pk))
+        po_pk = getattr(record, "po_pk", None)
+        return record.po_number or ("" if po_pk is None else str(po_pk))
 
     def order_created_at(self, queryset, is_descending):
         # Chain order, not timestamps: entries within one second keep their true order.

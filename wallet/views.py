@@ -64,7 +64,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
     if fmt in exports.EXPORT_FORMATS:
         # Ordered like the table on the page: the chain order, newest first.
         response = exports.ledger_export_response(
-            entries=entries.order_by("-position"), fmt=fmt, filename="wallet-ledger"
+            entries=selectors.ledger_annotate_po(entries.order_by("-position")),
+            fmt=fmt,
+            filename="wallet-ledger",
         )
         audit_record(
             action=AuditEvent.Action.EXPORT,
@@ -76,6 +78,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
         return response
     table = LedgerTable(entries)
     RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
+    # The page's rows are loaded once and kept by the table; their POs come in one query.
+    selectors.ledger_attach_purchase_orders([row.record for row in table.page.object_list])
     totals = selectors.ledger_totals_by_type(entries)
     context = _wallet_context()
     context.update(

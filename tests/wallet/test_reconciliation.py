@@ -20,7 +20,7 @@ def test_order_debits_are_matched_to_their_purchase_orders(sandbox, sync, client
     pos = [PurchaseOrderFactory(upstream_id=o["id"], external_id=o["externalId"]) for o in placed]
     sync()
 
-    debits = selectors.ledger_entries().filter(type="order")
+    debits = selectors.ledger_entries_with_po().filter(type="order")
     assert {(d.reference, d.po_pk) for d in debits} == {(po.upstream_id, po.pk) for po in pos}
     assert not selectors.debits_without_po().exists()
     assert not selectors.purchase_orders_without_debit().exists()
@@ -46,7 +46,7 @@ def test_an_order_placed_on_the_supplier_dashboard_is_unmatched_until_its_po_exi
         upstream_id=outside["id"], source=PurchaseOrder.Source.IMPORTED, external_id=None
     )
     assert not selectors.debits_without_po().exists()
-    assert selectors.ledger_entries().get(reference=outside["id"]).po_pk == po.pk
+    assert selectors.ledger_entries_with_po().get(reference=outside["id"]).po_pk == po.pk
 
 
 def test_unmatched_filter_on_the_ledger_lists_only_order_entries_without_po(client_for):
@@ -67,7 +67,7 @@ def test_refunds_link_back_to_their_order(client_for):
     refund = LedgerEntryFactory(
         type=LedgerEntry.Type.REFUND, reference="ord-r1", amount=Decimal("10.00")
     )
-    assert selectors.ledger_entries().get(pk=refund.pk).po_pk == po.pk
+    assert selectors.ledger_entries_with_po().get(pk=refund.pk).po_pk == po.pk
 
 
 def test_purchase_orders_with_no_debit_are_listed(client_for):
