@@ -18,12 +18,20 @@ from django.db import connection, models
 BATCH_ROWS = 1000
 
 
-def _copy_value(field: models.Field, value: Any) -> Any:
-    # COPY adapts Decimal, int, bool, str and aware datetimes natively; JSON needs the
-    # adapter Django's field produces.
-    if value is not None and field.get_internal_type() == "JSONField":
-        return field.get_db_prep_save(value, connection)
-    return value
+class _Row:
+    """Turns model values into COPY values. COPY adapts Decimal, int, bool, str and aware
+    datetimes natively; only JSON needs the adapter Django's field produces."""
+
+    def __init__(self, fields: Sequence[models.Field]) -> None:
+        self.json = [
+            field if field.get_internal_type() == "JSONField" else None for field in fields
+        ]
+
+    def __call__(self, values: Sequence[Any]) -> list[Any]:
+        return [
+            value if field is None or value is None else field.get_db_prep_save(value, connection)
+            for field, value in zip(self.json, values, strict=True)
+        ]
 
 
 def bulk_set(
@@ -48,6 +56,7 @@ def bulk_set(
     table = qn(meta.db_table)
     pk_column = qn(meta.pk.column)
     columns = [qn(field.column) for field in model_fields]
+    row = _Row(model_fields)
     scratch = qn(f"bulk_set_{uuid.uuid4().hex[:12]}")
     # Identifiers come from model metadata or are generated here; values go through COPY.
     with connection.cursor() as cursor:
@@ -60,13 +69,7 @@ def bulk_set(
                 f"COPY {scratch} ({pk_column}, {', '.join(columns)}) FROM STDIN"
             ) as copy:
                 for pk, *values in rows:
-                    copy.write_row(
-                        [pk]
-                        + [
-                            _copy_value(field, value)
-                            for field, value in zip(model_fields, values, strict=True)
-                        ]
-                    )
+                    copy.write_row([pk, *row(values)])
             assignments = ", ".join(f"{column} = v.{column}" for column in columns)
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {scratch} AS v "  # noqa: S608
@@ -88,8 +91,10 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model]) -> i
     qn = connection.ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     columns = ", ".join(qn(field.column) for field in fields)
+    attnames = [field.attname for field in fields]
+    row = _Row(fields)
     copy_sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for obj in objects:
-            copy.write_row([_copy_value(field, getattr(obj, field.attname)) for field in fields])
+            copy.write_row(row([getattr(obj, name) for name in attnames]))
     return len(objects)

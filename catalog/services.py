@@ -445,10 +445,10 @@ def _wanted_combinations(detail: licendi.ProductDetail) -> list[_WantedCombinati
     return wanted
 
 
-def _load_by_sku(skus: Sequence[str]) -> dict[str, Product]:
-    found: dict[str, Product] = {}
+def _product_ids(skus: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
     for chunk in _chunks(skus):
-        found.update((p.sku, p) for p in Product.objects.filter(sku__in=chunk))
+        found.update(Product.objects.filter(sku__in=chunk).values_list("sku", "pk"))
     return found
 
 
@@ -470,20 +470,27 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
     skus = sorted(details)
     with transaction.atomic():
         category_ids = _category_ids(d.category for d in details.values())
-        before = _load_by_sku(skus)
-        Product.objects.bulk_create(
+        before = _product_ids(skus)
+        rows = [
+            _product_row(details[sku], snapshot.fingerprints[sku], category_ids, now)
+            for sku in skus
+        ]
+        # The sync lock means no one else inserts products meanwhile: new ones are
+        # streamed in, changed ones updated in place (first_seen_at kept).
+        bulk_insert(Product, [row for row in rows if row.sku not in before])
+        attnames = [Product._meta.get_field(name).attname for name in _PRODUCT_UPDATE_FIELDS]
+        bulk_set(
+            Product,
+            _PRODUCT_UPDATE_FIELDS,
             [
-                _product_row(details[sku], snapshot.fingerprints[sku], category_ids, now)
-                for sku in skus
+                (before[row.sku], *(getattr(row, name) for name in attnames))
+                for row in rows
+                if row.sku in before
             ],
-            update_conflicts=True,
-            unique_fields=["sku"],
-            update_fields=_PRODUCT_UPDATE_FIELDS,
-            batch_size=BATCH_SIZE,
         )
-        product_ids = {sku: p.pk for sku, p in _load_by_sku(skus).items()}
-        run.created = sum(1 for sku in skus if sku not in before)
-        run.updated = len(skus) - run.created
+        product_ids = _product_ids(skus)
+        run.created = len(skus) - len(before)
+        run.updated = len(before)
         run.unchanged = len(snapshot.items) - len(skus)
 
         _replace_axes(details, product_ids)
@@ -546,7 +553,8 @@ def _replace_axes(details: dict[str, licendi.ProductDetail], product_ids: dict[s
     ids = sorted(product_ids.values())
     for chunk in _chunks(ids):
         Axis.objects.filter(product_id__in=chunk).delete()
-    Axis.objects.bulk_create(
+    bulk_insert(
+        Axis,
         [
             Axis(
                 product_id=product_ids[sku],
@@ -557,7 +565,6 @@ def _replace_axes(details: dict[str, licendi.ProductDetail], product_ids: dict[s
             for sku, detail in details.items()
             for position, axis in enumerate(detail.axes)
         ],
-        batch_size=BATCH_SIZE,
     )
 
 
