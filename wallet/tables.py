@@ -1,6 +1,7 @@
 """Tables of the wallet pages."""
 
 import django_tables2 as tables
+from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -8,6 +9,15 @@ from django.utils.safestring import mark_safe
 from backoffice.tables import BaseTable
 
 from .models import Gap, LedgerEntry
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told the row count, when the page already computed it (no COUNT query)."""
+
+    def __init__(self, *args, known_count: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if known_count is not None:
+            self.__dict__["count"] = known_count  # fills the cached_property
 
 
 class MoneyColumn(tables.Column):

@@ -18,7 +18,13 @@ from backoffice.models import AuditEvent
 from . import exports, selectors, services, tasks
 from .filters import LedgerFilter
 from .forms import StatementImportForm
-from .tables import GapTable, LedgerTable, PurchaseOrderWithoutDebitTable, UnmatchedDebitTable
+from .tables import (
+    GapTable,
+    KnownCountPaginator,
+    LedgerTable,
+    PurchaseOrderWithoutDebitTable,
+    UnmatchedDebitTable,
+)
 
 
 def _wallet_context() -> dict:
@@ -76,11 +82,19 @@ def ledger(request: HttpRequest) -> HttpResponse:
             details={"format": fmt, "filters": _filters(request)},
         )
         return response
+    # The per-type totals also give the number of rows: the paginator needs no COUNT.
+    totals = selectors.ledger_totals_by_type(entries)
     table = LedgerTable(entries)
-    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
+    RequestConfig(
+        request,
+        paginate={
+            "per_page": _per_page(request),
+            "paginator_class": KnownCountPaginator,
+            "known_count": sum(row["count"] for row in totals),
+        },
+    ).configure(table)
     # The page's rows are loaded once and kept by the table; their POs come in one query.
     selectors.ledger_attach_purchase_orders([row.record for row in table.page.object_list])
-    totals = selectors.ledger_totals_by_type(entries)
     context = _wallet_context()
     context.update(
         filter=ledger_filter,
