@@ -1,5 +1,6 @@
 """Fixtures shared by every test: the in-process sandbox and users in each role."""
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +26,22 @@ def sandbox(settings) -> Iterator["object"]:
         yield sb
 
 
+def ensure_roles() -> None:
+    """Recreate the role groups when a transactional test's flush removed them.
+
+    The groups come from a data migration; a flush keeps permissions (recreated by
+    post_migrate) but not groups.
+    """
+    if Group.objects.filter(name__in=ROLES).count() == len(ROLES):
+        return
+    from django.apps import apps
+
+    roles_migration = importlib.import_module("backoffice.migrations.0002_roles")
+    roles_migration.create_roles(apps, None)
+
+
 def make_user(username: str, *roles: str, password: str = "pw-for-tests-only"):
+    ensure_roles()
     user = get_user_model().objects.create_user(username=username, password=password)
     for role in roles:
         user.groups.add(Group.objects.get(name=role))
