@@ -77,8 +77,9 @@ def gaps_open() -> QuerySet[Gap]:
 
 
 def gaps_all() -> QuerySet[Gap]:
+    # "open" sorts after "closed": descending puts the open gaps first.
     return Gap.objects.select_related("after_entry", "before_entry").order_by(
-        "status", "-detected_at", "-id"
+        "-status", "-detected_at", "-id"
     )
 
 

@@ -7,6 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from licendi import parsing
+from wallet import services
 from wallet.models import Gap, LedgerEntry
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +22,10 @@ def gap(sandbox, sync):
         sandbox.place_order(items=[(sku, 1)])
     sync()
     return Gap.objects.get()
+
+
+def entries(raw):
+    return [parsing.parse_ledger_entry(item, "ledger") for item in raw]
 
 
 def upload(payload):
@@ -72,3 +78,13 @@ def test_the_command_imports_a_file(gap, sandbox, tmp_path):
     assert gap.status == Gap.Status.CLOSED
     with pytest.raises(CommandError):
         call_command("wallet_ledger_import", str(tmp_path / "missing.json"))
+
+
+def test_the_gaps_page_lists_open_gaps_first_with_the_amount_unaccounted(gap, sandbox, client_for):
+    # Import the two oldest missing entries: the first gap closes as narrowed, a smaller
+    # one stays open.
+    services.ledger_entries_import(entries=entries(sandbox.ledger[23:25]))
+    response = client_for("Finance").get(reverse("wallet:gaps"))
+    rows = list(response.context["table"].data)
+    assert [row.status for row in rows] == [Gap.Status.OPEN, Gap.Status.CLOSED]
+    assert str(rows[0].amount) in response.content.decode()
