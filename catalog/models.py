@@ -99,6 +99,9 @@ class Combination(models.Model):
     class Meta:
         ordering = ["product", "order_sku"]
         indexes = [
+            # On PostgreSQL migration 0003 rebuilds it with NULLS FIRST (SQLite's default,
+            # and not a syntax SQLite accepts in an index) so one index serves both
+            # directions of the margin % sort, undefined margins counting as the worst.
             models.Index(fields=["is_active", "margin_percent"], name="combo_active_margin_pct"),
             models.Index(fields=["is_active", "margin"], name="combo_active_margin"),
             models.Index(fields=["is_active", "selling_price"], name="combo_active_selling"),

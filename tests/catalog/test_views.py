@@ -266,3 +266,11 @@ def test_beat_task_runs_the_sync(sb):
     run_id = task.delay().get()
     assert SyncRun.objects.get(pk=run_id).trigger == SyncRun.Trigger.BEAT
     assert Product.objects.count() == len(sb.product_skus())
+
+
+def test_xlsx_export_is_a_spreadsheet(synced, client_for):
+    response = client_for("Finance").get(LIST, {"_export": "xlsx", "below_margin": "false"})
+
+    assert response.status_code == 200
+    assert "spreadsheetml" in response["Content-Type"]
+    assert response.content[:2] == b"PK"  # a zip container, as xlsx files are
