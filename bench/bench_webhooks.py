@@ -274,6 +274,9 @@ def main() -> int:
     parser.add_argument("--duplicates", type=int, default=455, help="repeats of sent events")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument(
+        "--web-threads", type=int, default=1, help="threads per gunicorn worker (gthread if > 1)"
+    )
     parser.add_argument("--worker-concurrency", type=int, default=4)
     parser.add_argument(
         "--worker-during-send",
@@ -314,6 +317,12 @@ def main() -> int:
             f"127.0.0.1:{port}",
             "--workers",
             str(args.web_workers),
+            *(
+                # gthread keeps HTTP connections alive; sync workers close each one.
+                ["--worker-class", "gthread", "--threads", str(args.web_threads)]
+                if args.web_threads > 1
+                else []
+            ),
             "--log-level",
             "warning",
             # Load Django once in the master: workers fork ready, the first answers are not
@@ -359,7 +368,8 @@ def main() -> int:
         warm_up(port, args.web_workers * 4, deadline)
         print(
             f"sending {len(deliveries)} deliveries ({len(bodies)} unique, {len(repeats)} repeats) "
-            f"to gunicorn x{args.web_workers} on 127.0.0.1:{port}, {args.concurrency} threads"
+            f"to gunicorn {args.web_workers} workers x {args.web_threads} threads on "
+            f"127.0.0.1:{port}, {args.concurrency} client threads"
         )
         results, wall = send_all(port, secret, deliveries, args.concurrency, deadline)
         acked = [r for r in results if r[0] == 200]
