@@ -60,3 +60,28 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+def _is_background_request(request: HttpRequest) -> bool:
+    # htmx GETs are polling (sync progress every 2 s) or look-ups inside a page; a page
+    # left open must not keep an idle session alive. Page loads and every POST do.
+    return request.method == "GET" and request.headers.get("HX-Request") == "true"
+
+
+class IdleSessionMiddleware:
+    """Idle staff are logged out SESSION_IDLE_SECONDS after their last own request.
+
+    The session (SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS) is saved, and so its expiry
+    pushed forward, on every request except background ones. Must come after
+    SessionMiddleware in MIDDLEWARE so that it marks the session before it is saved.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty() and not _is_background_request(request):
+            session.modified = True
+        return response
