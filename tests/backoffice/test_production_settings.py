@@ -20,7 +20,13 @@ REQUIRED = {
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in REQUIRED}
+    # The test process's own switches (e.g. DJANGO_ALLOW_ASYNC_UNSAFE, set while a browser
+    # test runs) are not part of a production start.
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in REQUIRED and not k.startswith(("DJANGO_", "PYTEST_"))
+    }
     base["DJANGO_SETTINGS_MODULE"] = "backoffice.settings.production"
     return subprocess.run(
         [sys.executable, "manage.py", *args],
