@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -50,6 +50,20 @@ def _chunks(values: Sequence[T], size: int = BATCH_SIZE) -> Iterator[Sequence[T]
 # --- pricing ---------------------------------------------------------------------------
 
 _PRICED_FIELDS = ["selling_price", "margin", "margin_percent", "priced_by_rule"]
+# Any 64-bit number unique in the project: the advisory lock that serialises repricing.
+_PRICING_LOCK_KEY = 0x6361745F70726963  # "cat_pric"
+
+
+def _pricing_lock() -> None:
+    """Serialise writers of selling prices until the current transaction ends.
+
+    A sync applying new net prices and a rule change repricing the same rows would
+    otherwise each compute margins from what the other has not committed yet. SQLite
+    serialises writers by itself.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PRICING_LOCK_KEY])
 
 
 def pricing_apply(*, where: Q | None = None) -> int:
@@ -59,35 +73,36 @@ def pricing_apply(*, where: Q | None = None) -> int:
     Rows whose figures are already right are not written, so running it twice is cheap
     and a sync that changed nothing writes nothing.
     """
-    book = RuleBook.load()
-    rows = (
-        Combination.objects.filter(where or Q())
-        .order_by()
-        .values_list(
-            "id",
-            "product_id",
-            "product__category_id",
-            "product__brand",
-            "net_price",
-            "price",
-            "selling_price",
-            "margin",
-            "margin_percent",
-            "priced_by_rule_id",
-        )
-    )
-    changed: list[tuple[Any, ...]] = []
-    for row in rows.iterator(chunk_size=5000):
-        pk, product_id, category_id, brand, net, rrp, *current = row
-        priced = book.price(
-            product_id=product_id, category_id=category_id, brand=brand, net=net, rrp=rrp
-        )
-        wanted = [priced.selling_price, priced.margin, priced.margin_percent, priced.rule_id]
-        if wanted != current:
-            changed.append((pk, *wanted))
     with transaction.atomic():
+        _pricing_lock()
+        book = RuleBook.load()
+        rows = (
+            Combination.objects.filter(where or Q())
+            .order_by()
+            .values_list(
+                "id",
+                "product_id",
+                "product__category_id",
+                "product__brand",
+                "net_price",
+                "price",
+                "selling_price",
+                "margin",
+                "margin_percent",
+                "priced_by_rule_id",
+            )
+        )
+        changed: list[tuple[Any, ...]] = []
+        for row in rows.iterator(chunk_size=5000):
+            pk, product_id, category_id, brand, net, rrp, *current = row
+            priced = book.price(
+                product_id=product_id, category_id=category_id, brand=brand, net=net, rrp=rrp
+            )
+            wanted = [priced.selling_price, priced.margin, priced.margin_percent, priced.rule_id]
+            if wanted != current:
+                changed.append((pk, *wanted))
         bulk_set(Combination, _PRICED_FIELDS, changed)
-    return len(changed)
+        return len(changed)
 
 
 def _rule_targets(rule: PricingRule) -> Q:
@@ -469,6 +484,7 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
     details = snapshot.details
     skus = sorted(details)
     with transaction.atomic():
+        _pricing_lock()
         category_ids = _category_ids(d.category for d in details.values())
         before = _product_ids(skus)
         rows = [

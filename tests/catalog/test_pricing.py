@@ -284,3 +284,45 @@ def test_viewer_cannot_touch_rules_and_anonymous_is_sent_to_login(client_for, cl
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]
     assert PricingRule.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_repricing_waits_while_a_sync_or_another_repricing_holds_the_pricing_lock():
+    import threading
+
+    import psycopg
+    from django.db import connection, connections
+
+    from catalog.services import _PRICING_LOCK_KEY
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the pricing lock is a PostgreSQL advisory lock")
+    CombinationFactory(net_price=D("10.00"), price=D("15.00"))
+    settings = connection.settings_dict
+    holder = psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        user=settings["USER"],
+        dbname=settings["NAME"],
+        autocommit=True,
+    )
+    holder.execute("SELECT pg_advisory_lock(%s)", [_PRICING_LOCK_KEY])
+    done = threading.Event()
+
+    def reprice() -> None:
+        try:
+            pricing_apply()
+            done.set()
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=reprice)
+    worker.start()
+    try:
+        assert not done.wait(0.5)  # blocked behind the holder
+    finally:
+        holder.execute("SELECT pg_advisory_unlock(%s)", [_PRICING_LOCK_KEY])
+        holder.close()
+    worker.join(timeout=30)
+    assert done.is_set()
+    assert Combination.objects.get().selling_price == D("15.00")
