@@ -14,7 +14,9 @@ class StaffUserForm(forms.Form):
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     roles = forms.MultipleChoiceField(
-        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        required=False,
     )
 
 

@@ -12,6 +12,7 @@ class AuditEventTable(BaseTable):
 
     created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="When")
     actor_name = tables.Column(verbose_name="User")
+    ip_address = tables.Column(verbose_name="IP address")
     target = tables.Column(
         accessor="target_id", verbose_name="Target", order_by=("target_type", "target_id")
     )
