@@ -7,7 +7,8 @@ What it does, all on 127.0.0.1 and bounded in time:
 1. creates and migrates the dedicated database `bench_webhooks` (DATABASE_URL overrides),
    empties the webhooks and orders tables, inserts one active endpoint secret and the
    purchase orders the events belong to;
-2. starts gunicorn (the back-office WSGI app, dev settings with DEBUG off, --preload) on a
+2. starts gunicorn (the back-office WSGI app, dev settings with DEBUG off, --preload,
+   gthread workers keeping connections alive; --web-threads 1 for sync workers) on a
    free loopback port, with Celery's broker on a dedicated Redis database;
 3. sends every delivery (unique events plus repeated ones, shuffled, each freshly signed
    with the endpoint secret) from a thread pool of httpx clients, timing each answer;
@@ -275,7 +276,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument(
-        "--web-threads", type=int, default=1, help="threads per gunicorn worker (gthread if > 1)"
+        "--web-threads", type=int, default=4, help="threads per gunicorn worker (gthread if > 1)"
     )
     parser.add_argument("--worker-concurrency", type=int, default=4)
     parser.add_argument(
