@@ -121,3 +121,23 @@ def test_the_configured_secret_values_are_redacted_even_bare(json_log, settings)
     assert "lk-configured-7d1f0a9b3c" not in output
     assert "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyMDA=" not in output
     assert "hash-secret-5e6f7a8b" not in output
+
+
+def test_celery_keeps_the_project_logging_instead_of_its_own():
+    """A receiver of setup_logging stops Celery from replacing the JSON handlers."""
+    from celery.signals import setup_logging
+
+    from backoffice.celery import use_django_logging
+
+    assert setup_logging.receivers
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        use_django_logging()
+        json_handlers = [h for h in root.handlers if isinstance(h.formatter, JsonFormatter)]
+        assert json_handlers, "the worker's root logger writes JSON lines"
+        filters = {type(f).__name__ for f in json_handlers[0].filters}
+        assert filters == {"RequestIdFilter", "RedactSecretsFilter"}
+    finally:
+        root.handlers[:] = before
+        root.setLevel(level)
