@@ -18,7 +18,7 @@ urlpatterns = [
         name="endpoint_rotate_finish",
     ),
     path(
-        "webhooks/endpoints/upstream/<str:upstream_id>/delete/",
+        "webhooks/endpoints/upstream/<path:upstream_id>/delete/",
         views.endpoint_orphan_delete,
         name="endpoint_orphan_delete",
     ),

@@ -87,6 +87,17 @@ def test_the_list_shows_endpoints_that_exist_only_upstream(sandbox, admin_client
     assert orphan.id not in sandbox.state.webhooks
 
 
+def test_an_upstream_only_endpoint_with_an_odd_id_still_lists(sandbox, admin_client, monkeypatch):
+    from licendi import WebhookEndpoint as Upstream
+    from licendi import client as licendi_client_module
+
+    odd = Upstream(id="wh/odd id", url="https://elsewhere.example/hook", events=("key.assigned",))
+    monkeypatch.setattr(licendi_client_module.LicendiClient, "list_webhooks", lambda self: [odd])
+    response = admin_client.get(PAGE)
+    assert response.status_code == 200
+    assert b"wh/odd id" in response.content
+
+
 def test_upstream_errors_become_a_message_never_a_500(sandbox, admin_client):
     sandbox.faults.inject(
         method="POST", path="/api/webhooks", kind="status", status=503, times=None
