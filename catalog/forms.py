@@ -39,6 +39,7 @@ class PricingRuleForm(forms.ModelForm):
         self.fields["category"].queryset = Category.objects.order_by("name")
         self.fields["category"].required = False
         self.fields["brand"].required = False
+        self.fields["brand"].widget.attrs["list"] = "brand-options"  # datalist in the template
         if self.instance.pk and self.instance.product_id:
             self.initial["product_sku"] = self.instance.product.sku
         for field in self.fields.values():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 from django.contrib import messages
@@ -180,7 +179,7 @@ def _rule_form(request: HttpRequest, rule: PricingRule | None) -> HttpResponse:
     return render(
         request,
         "catalog/rule_form.html",
-        {"form": form, "rule": rule, "brands_json": json.dumps(selectors.brand_names())},
+        {"form": form, "rule": rule, "brands": selectors.brand_names()},
     )
 
 
