@@ -15,7 +15,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# The sandbox keeps its state (wallet, orders, ledger ids) in memory, so every start is a
+# new supplier account: the demo database and broker folders start afresh with it.
 run: $(STAMP)
+	rm -rf var/db.sqlite3 var/celery var/celerybeat-schedule*
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo_setup
 	$(BIN)/honcho start -f Procfile.dev

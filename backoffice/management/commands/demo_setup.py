@@ -25,6 +25,13 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save(update_fields=["password"])
             user.groups.set(Group.objects.filter(name__in=roles))
+        # The first catalog and wallet reads, so the demo has data before beat's first
+        # interval; the worker picks them up once it and the sandbox are running.
+        from catalog.tasks import catalog_sync
+        from wallet.tasks import wallet_sync
+
+        catalog_sync.delay(trigger="command")
+        wallet_sync.delay(reason="demo start")
         self.stdout.write(
             self.style.SUCCESS(
                 "\n  Back-office: http://127.0.0.1:8000/\n"
