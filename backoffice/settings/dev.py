@@ -41,7 +41,7 @@ LICENDI_API_KEY = env.str("LICENDI_API_KEY", default="sandbox-demo-key")
 DEMO_PASSWORD = _secrets.get("DEMO_PASSWORD", "")
 
 # The embedded broker's folders must exist before web, worker or beat start.
-for _folder in ("celery/queue", "celery/processed", "cache"):
+for _folder in ("celery/queue", "celery/processed", "celery/control", "cache"):
     (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
 CACHES = {
