@@ -61,7 +61,7 @@ def bulk_set(
     # Identifiers come from model metadata or are generated here; values go through COPY.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {scratch} AS "  # noqa: S608
+            f"CREATE TEMPORARY TABLE {scratch} AS "  # noqa: S608 - identifiers only, quoted
             f"SELECT {pk_column}, {', '.join(columns)} FROM {table} WITH NO DATA"
         )
         try:
@@ -72,7 +72,7 @@ def bulk_set(
                     copy.write_row([pk, *row(values)])
             assignments = ", ".join(f"{column} = v.{column}" for column in columns)
             cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM {scratch} AS v "  # noqa: S608
+                f"UPDATE {table} SET {assignments} FROM {scratch} AS v "  # noqa: S608 - identifiers only
                 f"WHERE {table}.{pk_column} = v.{pk_column}"
             )
         finally:

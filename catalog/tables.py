@@ -8,7 +8,6 @@ import django_tables2 as tables
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from backoffice.tables import BaseTable
 
@@ -84,7 +83,7 @@ class CombinationTable(BaseTable):
     def render_name(self, record: Combination) -> str:
         url = reverse("catalog:product_detail", args=[record.product.sku])
         inactive = (
-            mark_safe(' <span class="badge text-bg-secondary">inactive</span>')
+            format_html(' <span class="badge text-bg-secondary">{}</span>', "inactive")
             if not record.is_active
             else ""
         )

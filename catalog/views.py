@@ -135,8 +135,8 @@ def sync_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "catalog/_sync_progress.html", {"run": run})
 
 
-@require_POST
 @permission_required(p.RUN_SYNCS)
+@require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
     from .tasks import catalog_sync
 

@@ -8,8 +8,6 @@ The rules:
   -> `ok` (200 for a page; 405 on GET for a POST-only action); any other user -> 403.
   Every protected URL is also POSTed to (empty body) as anonymous (-> 302 to login) and as
   each user without the permission (-> 403): no form handler runs before the check.
-- `method_first=True`: the view checks the HTTP method before the permission, so a GET
-  answers 405 to everyone; the POST probes above still prove the permission check.
 - a public URL answers `ok` to everyone (login, logout (POST-only), healthz, the
   webhook receiver (POST-only, signed instead of logged in)).
 - the Django admin (`admin:` namespace) is left out: it is Django's own, staff-only by
@@ -38,7 +36,6 @@ LOGIN_PATH = "/login/"
 class Rule:
     perms: tuple[str, ...]  # empty: public
     ok: int = 200
-    method_first: bool = False
 
     @property
     def public(self) -> bool:
@@ -49,9 +46,9 @@ def page(*perms: str) -> Rule:
     return Rule(perms)
 
 
-def action(*perms: str, method_first: bool = False) -> Rule:
+def action(*perms: str) -> Rule:
     """POST-only: a GET by a permitted user answers 405."""
-    return Rule(perms, ok=405, method_first=method_first)
+    return Rule(perms, ok=405)
 
 
 def public(ok: int = 200) -> Rule:
@@ -75,7 +72,7 @@ EXPECTED: dict[str, Rule] = {
     "catalog:product_detail": page(p.VIEW),
     "catalog:price_changes": page(p.VIEW),
     "catalog:sync_runs": page(p.VIEW),
-    "catalog:sync_now": action(p.RUN_SYNCS, method_first=True),
+    "catalog:sync_now": action(p.RUN_SYNCS),
     "catalog:sync_run_progress": page(p.VIEW),
     "catalog:rule_list": page(p.MANAGE_PRICING),
     "catalog:rule_create": page(p.MANAGE_PRICING),
@@ -106,10 +103,10 @@ EXPECTED: dict[str, Rule] = {
     "orders:customer_keys_email": action(p.REVEAL_KEYS),
     # --- wallet ---
     "wallet:overview": page(p.VIEW),
-    "wallet:refresh": action(p.RUN_SYNCS, method_first=True),
+    "wallet:refresh": action(p.RUN_SYNCS),
     "wallet:ledger": page(p.VIEW_FINANCE),
     "wallet:gaps": page(p.VIEW_FINANCE),
-    "wallet:statement_import": action(p.RUN_SYNCS, method_first=True),
+    "wallet:statement_import": action(p.RUN_SYNCS),
     "wallet:reconciliation": page(p.VIEW_FINANCE),
     # --- webhooks ---
     "webhooks:receiver": public(405),  # POST-only, authenticated by its signature
@@ -299,8 +296,6 @@ def _client(user: Any) -> Client:
 def _expected_get(rule: Rule, user: Any) -> int:
     if rule.public:
         return rule.ok
-    if rule.method_first:
-        return 405
     if not user.is_authenticated:
         return 302
     return rule.ok if user.has_perms(rule.perms) else 403

@@ -4,7 +4,6 @@ import django_tables2 as tables
 from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from backoffice.tables import BaseTable
 
@@ -54,7 +53,7 @@ class LedgerTable(BaseTable):
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
             return ""
         if getattr(record, "po_pk", None) is None:
-            return mark_safe('<span class="badge text-bg-warning">No PO</span>')
+            return format_html('<span class="badge text-bg-warning">{}</span>', "No PO")
         label = record.po_number or f"#{record.po_pk}"
         try:
             url = reverse("orders:po_detail", args=[record.po_pk])

@@ -50,8 +50,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "wallet/overview.html", context)
 
 
-@require_POST
 @permission_required(p.RUN_SYNCS)
+@require_POST
 def refresh(request: HttpRequest) -> HttpResponse:
     transaction.on_commit(lambda: tasks.wallet_sync.delay(reason="refresh"))
     messages.info(request, "Wallet sync queued: the balance and ledger update in a moment.")
@@ -116,8 +116,8 @@ def gaps(request: HttpRequest) -> HttpResponse:
     return render(request, "wallet/gaps.html", context)
 
 
-@require_POST
 @permission_required(p.RUN_SYNCS)
+@require_POST
 def statement_import(request: HttpRequest) -> HttpResponse:
     form = StatementImportForm(request.POST, request.FILES)
     if form.is_valid():
