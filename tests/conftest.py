@@ -13,6 +13,19 @@ from backoffice.permissions import ROLES
 SANDBOX_API_KEY = "sandbox-test-key"  # matches settings.test.LICENDI_API_KEY
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (login throttle counters, secret caches).
+
+    Each pytest-xdist worker has a Redis database of its own (settings.test), so this
+    never clears another worker's keys.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def sandbox(settings) -> Iterator["object"]:
     """A small deterministic Licendi sandbox wired in as the back-office's upstream."""

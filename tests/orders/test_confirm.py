@@ -72,7 +72,7 @@ def test_empty_draft_cannot_be_confirmed(make_po, buyer):
     assert po.status == S.DRAFT and po.external_id is None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_concurrent_confirms_submit_once(sandbox, combos, buyer, monkeypatch):
     """Two tabs (two threads, two DB connections) confirm the same draft at once."""
     submitted: list[int] = []
@@ -109,7 +109,7 @@ def test_two_concurrent_confirms_submit_once(sandbox, combos, buyer, monkeypatch
     assert po.events.filter(to_status=S.QUEUED).count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_never_send_the_same_po(sandbox, combos, buyer, monkeypatch):
     """A second worker finds the PO locked by the first and leaves it alone."""
     monkeypatch.setattr("orders.tasks.purchase_order_submit.delay", lambda po_id: None)
