@@ -416,7 +416,7 @@ def wallet_sync_soon_countdown() -> int:
     Celery's Redis transport redelivers a task still unacknowledged after the
     visibility timeout, so a longer countdown would run the task twice.
     """
-    wanted = int(getattr(settings, "WALLET_SYNC_SOON_SECONDS", 20))
+    wanted = settings.WALLET_SYNC_SOON_SECONDS
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
     visibility = int(options.get("visibility_timeout", 3600))
     return max(1, min(wanted, visibility // 2))

@@ -23,7 +23,6 @@ from .models import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CACHE_SECONDS = 30.0
 # Bounds the reloads an attacker can cause with bad signatures to one per second.
 REFRESH_MIN_SECONDS = 1.0
 
@@ -52,7 +51,7 @@ def _load(tolerance: int) -> WebhookVerifier | None:
 def verifier(*, refresh: bool = False) -> WebhookVerifier | None:
     """The verifier for every accepting endpoint's secret; None when there is none."""
     global _cached
-    ttl = float(getattr(settings, "WEBHOOK_SECRET_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+    ttl = float(settings.WEBHOOK_SECRET_CACHE_SECONDS)
     tolerance = settings.WEBHOOK_TOLERANCE_SECONDS
     now = time.monotonic()
     with _lock:

@@ -36,7 +36,6 @@ from .receiver import KNOWN_TYPES, Delivery
 logger = logging.getLogger(__name__)
 
 WEBHOOK_EVENT_TYPES = ("order.delivered", "key.assigned")
-DEFAULT_FOREIGN_AFTER_HOURS = 24
 # A `received` event this old lost its task (broker outage, worker killed): beat retries it.
 RECEIVED_GRACE = timedelta(minutes=2)
 
@@ -216,7 +215,7 @@ def webhook_events_process_waiting(*, limit: int = 500) -> dict[str, int]:
     for pk in pks:
         status = webhook_event_process(event_pk=pk).status
         counts[status] = counts.get(status, 0) + 1
-    hours = int(getattr(settings, "WEBHOOK_FOREIGN_AFTER_HOURS", DEFAULT_FOREIGN_AFTER_HOURS))
+    hours = settings.WEBHOOK_FOREIGN_AFTER_HOURS
     counts["marked_foreign"] = WebhookEvent.objects.filter(
         status=WebhookEvent.Status.WAITING, received_at__lt=now - timedelta(hours=hours)
     ).update(status=WebhookEvent.Status.FOREIGN)

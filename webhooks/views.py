@@ -36,8 +36,6 @@ from .tables import WebhookEventTable
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BODY_BYTES = 256 * 1024
-
 
 # ----------------------------------------------------------------- receiver
 
@@ -50,7 +48,7 @@ def _refusal(status: int, reason: str) -> JsonResponse:
 @require_POST
 def receiver(request: HttpRequest) -> HttpResponse:
     """Verify, store once, answer at once; processing happens in a task."""
-    limit = int(getattr(settings, "WEBHOOK_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -172,6 +172,8 @@ CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
 # --- Celery ------------------------------------------------------------------
 CATALOG_SYNC_INTERVAL_SECONDS = env.int("CATALOG_SYNC_INTERVAL_SECONDS", default=3600)
 WALLET_SYNC_INTERVAL_SECONDS = env.int("WALLET_SYNC_INTERVAL_SECONDS", default=300)
+# A follow-up wallet read after an order or a full window of new ledger entries.
+WALLET_SYNC_SOON_SECONDS = env.int("WALLET_SYNC_SOON_SECONDS", default=20)
 ORDER_POLL_INTERVAL_SECONDS = env.int("ORDER_POLL_INTERVAL_SECONDS", default=120)
 ORDER_IMPORT_INTERVAL_SECONDS = env.int("ORDER_IMPORT_INTERVAL_SECONDS", default=900)
 WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", default=300)
