@@ -142,7 +142,9 @@ def test_product_that_returns_is_reactivated(sb):
 
 def test_sync_retries_server_errors_and_rate_limits_then_completes(sb, sleeps):
     sb.faults.inject(method="GET", path="/api/products", kind="status", status=503, times=1)
-    sb.faults.inject(method="GET", path="/api/products/*", kind="status", status=500, times=3)
+    # Detail fetches run in parallel, so any one product may draw every detail fault:
+    # four in all stays within the client's four retries wherever they land.
+    sb.faults.inject(method="GET", path="/api/products/*", kind="status", status=500, times=2)
     sb.faults.inject(
         method="GET", path="/api/products/*", kind="rate_limit", retry_after=2, times=2
     )
@@ -151,7 +153,7 @@ def test_sync_retries_server_errors_and_rate_limits_then_completes(sb, sleeps):
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert Product.objects.count() == len(sb.product_skus())
-    assert len(sleeps) == 6  # one backoff per failed attempt
+    assert len(sleeps) == 5  # one backoff per failed attempt
     assert sleeps.count(2) == 2  # Retry-After honoured
 
 
