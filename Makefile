@@ -33,6 +33,7 @@ test: $(STAMP) services
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Release gates: the production deploy checks, the dependency audit, the security lint.
 # `check --deploy` needs the variables production settings insist on; these are dummy

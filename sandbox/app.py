@@ -222,11 +222,11 @@ class SandboxApp:
         return min(int(raw), maximum)
 
     @staticmethod
-    def _items(body: dict[str, Any]) -> tuple[list[tuple[str, int]], str | None]:
+    def _items(body: dict[str, Any]) -> tuple[list[tuple[str, Any]], str | None]:
         items = body.get("items")
         if not isinstance(items, list) or not items:
             raise bad_request('"items" must be a non-empty list of {"sku", "qty"} objects.')
-        parsed: list[tuple[str, int]] = []
+        parsed: list[tuple[str, Any]] = []
         for item in items:
             if not isinstance(item, dict):
                 raise bad_request('Each item must be an object {"sku", "qty"}.')
@@ -345,7 +345,7 @@ class SandboxApp:
         wants_json = request.accept_mimetypes.best_match(
             ["application/yaml", "application/json"], default="application/yaml"
         )
-        if wants_json == "application/json" and "application/json" in request.accept_mimetypes:
+        if wants_json == "application/json" and request.accept_mimetypes["application/json"]:
             try:
                 import yaml
             except ImportError:
