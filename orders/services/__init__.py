@@ -1,0 +1,87 @@
+"""State-changing actions on customers, purchase orders and licence keys.
+
+Order placement is an outbox: the PO, its lines and its Idempotency-Key are committed
+before Licendi is called, and every call (retry, redelivered task, unknown-outcome
+resolution) sends that same stored key, so upstream creates and charges one order.
+Only a definite refusal (402/422) fails a PO; anything else leaves it "unknown".
+
+The actions live in small modules; this package re-exports every public name so that
+callers write `from orders import services` / `from orders.services import X`:
+
+- errors.py: the domain errors (OrdersError and its subclasses).
+- _common.py: private helpers (locking, status transitions, numbering, on-commit queues).
+- customers.py: customer_create, customer_update.
+- drafts.py: purchase_order_create, purchase_order_update, purchase_order_line_set.
+- confirmation.py: confirm, approve, reject, cancel, reconfirm.
+- submission.py: the price guard, purchase_order_submit, recording the upstream order.
+- keys.py: where keys are stored (_store_keys) and keys_deliver.
+- importing.py: polling a PO's keys and importing orders placed outside the back-office.
+- custody.py: reveal, copy, assign, export, email and rotation of stored keys.
+"""
+
+from ._common import CENT, Status
+from .confirmation import (
+    CANCELLABLE,
+    Outcome,
+    purchase_order_approve,
+    purchase_order_cancel,
+    purchase_order_confirm,
+    purchase_order_reconfirm,
+    purchase_order_reject,
+)
+from .custody import (
+    customer_keys_email,
+    customer_keys_export_rows,
+    licence_key_assign,
+    licence_key_copied,
+    licence_key_reveal,
+    licence_keys_rotate,
+)
+from .customers import customer_create, customer_update
+from .drafts import purchase_order_create, purchase_order_line_set, purchase_order_update
+from .errors import (
+    FourEyesViolation,
+    InvalidState,
+    OrdersError,
+    PurchaseOrderNotFound,
+    SubmissionOutcomeUnknown,
+    UnknownCombination,
+)
+from .importing import purchase_order_import, purchase_order_poll_keys
+from .keys import keys_deliver
+from .submission import LOOKUP_LIMIT, SubmitResult, purchase_order_submit
+
+__all__ = [
+    "CANCELLABLE",
+    "CENT",
+    "LOOKUP_LIMIT",
+    "FourEyesViolation",
+    "InvalidState",
+    "OrdersError",
+    "Outcome",
+    "PurchaseOrderNotFound",
+    "Status",
+    "SubmissionOutcomeUnknown",
+    "SubmitResult",
+    "UnknownCombination",
+    "customer_create",
+    "customer_keys_email",
+    "customer_keys_export_rows",
+    "customer_update",
+    "keys_deliver",
+    "licence_key_assign",
+    "licence_key_copied",
+    "licence_key_reveal",
+    "licence_keys_rotate",
+    "purchase_order_approve",
+    "purchase_order_cancel",
+    "purchase_order_confirm",
+    "purchase_order_create",
+    "purchase_order_import",
+    "purchase_order_line_set",
+    "purchase_order_poll_keys",
+    "purchase_order_reconfirm",
+    "purchase_order_reject",
+    "purchase_order_submit",
+    "purchase_order_update",
+]

@@ -1,0 +1,179 @@
+"""Handling stored keys: reveal, copy, assign to a customer, export, email, rotation.
+
+Every action that shows or sends a clear key leaves an audit row naming the key,
+never its value; rotation re-encrypts keys under the newest FIELD_ENCRYPTION_KEYS key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from backoffice import crypto
+from backoffice.audit import audit_record
+from backoffice.models import AuditEvent
+
+from ..models import Customer, LicenceKey
+from .errors import InvalidState, OrdersError
+
+
+def licence_key_reveal(
+    *,
+    key_id: int,
+    user: AbstractBaseUser,
+    request: HttpRequest | None = None,
+    action: str = AuditEvent.Action.KEY_REVEAL,
+) -> tuple[LicenceKey, str]:
+    """The clear key, with an audit row (reveal or copy) naming the key, never its value."""
+    if action not in (AuditEvent.Action.KEY_REVEAL, AuditEvent.Action.KEY_COPY):
+        raise ValueError("reveal audits a reveal or a copy")
+    key = LicenceKey.objects.select_related("purchase_order").get(pk=key_id)
+    value = crypto.decrypt(key.key_encrypted)
+    audit_record(
+        action=action,
+        actor=user,
+        request=request,
+        target=key,
+        summary=f"{key.order_sku} {key.key_masked} of {key.purchase_order}",
+        details={"key_id": key.pk, "purchase_order": key.purchase_order_id},
+    )
+    return key, value
+
+
+def licence_key_copied(
+    *, key_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
+) -> None:
+    key = LicenceKey.objects.get(pk=key_id)
+    audit_record(
+        action=AuditEvent.Action.KEY_COPY,
+        actor=user,
+        request=request,
+        target=key,
+        summary=f"{key.order_sku} {key.key_masked} copied",
+        details={"key_id": key.pk, "purchase_order": key.purchase_order_id},
+    )
+
+
+def licence_key_assign(
+    *, key_id: int, customer: Customer, user: AbstractBaseUser, request: HttpRequest | None = None
+) -> LicenceKey:
+    """Give a stock key (no customer yet) to a customer."""
+    with transaction.atomic():
+        key = LicenceKey.objects.select_for_update().get(pk=key_id)
+        if key.customer_id == customer.pk:
+            return key
+        if key.customer_id is not None:
+            raise InvalidState("This key already belongs to a customer")
+        key.customer = customer
+        key.assigned_at = timezone.now()
+        key.save(update_fields=["customer", "assigned_at"])
+        audit_record(
+            action=AuditEvent.Action.KEY_ASSIGN,
+            actor=user,
+            request=request,
+            target=key,
+            summary=f"{key.order_sku} {key.key_masked} assigned to {customer}",
+            details={"key_id": key.pk, "customer": customer.pk},
+        )
+    return key
+
+
+def customer_keys_export_rows(
+    *, customer: Customer, user: AbstractBaseUser, request: HttpRequest | None = None
+) -> list[list[str]]:
+    """Rows of a customer's keys in clear, one audit row per key exported."""
+    rows = [["purchase_order", "order_sku", "product", "key", "received_at"]]
+    keys = list(customer.keys.select_related("purchase_order").order_by("pk"))
+    for key in keys:
+        rows.append(
+            [
+                str(key.purchase_order),
+                key.order_sku,
+                key.name,
+                crypto.decrypt(key.key_encrypted),
+                key.received_at.isoformat(),
+            ]
+        )
+        audit_record(
+            action=AuditEvent.Action.KEY_EXPORT,
+            actor=user,
+            request=request,
+            target=key,
+            summary=f"{key.order_sku} {key.key_masked} exported for {customer}",
+            details={"key_id": key.pk, "customer": customer.pk},
+        )
+    return rows
+
+
+def customer_keys_email(
+    *,
+    customer: Customer,
+    user: AbstractBaseUser,
+    key_ids: Sequence[int] | None = None,
+    request: HttpRequest | None = None,
+) -> int:
+    """Email the customer their keys (all, or the ones given); returns how many were sent."""
+    if not customer.email:
+        raise OrdersError(f"{customer} has no email address")
+    keys = customer.keys.select_related("purchase_order").order_by("pk")
+    if key_ids is not None:
+        keys = keys.filter(pk__in=key_ids)
+    keys = list(keys)
+    if not keys:
+        raise OrdersError(f"{customer} holds no keys to send")
+    items = [
+        {
+            "name": key.name or key.order_sku,
+            "sku": key.order_sku,
+            "key": crypto.decrypt(key.key_encrypted),
+        }
+        for key in keys
+    ]
+    context = {"customer": customer, "items": items}
+    message = EmailMessage(
+        subject=render_to_string("orders/email/keys_subject.txt", context).strip(),
+        body=render_to_string("orders/email/keys_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[customer.email],
+    )
+    message.send(fail_silently=False)
+    now = timezone.now()
+    with transaction.atomic():
+        LicenceKey.objects.filter(pk__in=[key.pk for key in keys]).update(emailed_at=now)
+        for key in keys:
+            audit_record(
+                action=AuditEvent.Action.KEY_EMAIL,
+                actor=user,
+                request=request,
+                target=key,
+                summary=f"{key.order_sku} {key.key_masked} emailed to {customer}",
+                details={"key_id": key.pk, "customer": customer.pk},
+            )
+    return len(keys)
+
+
+def licence_keys_rotate(*, batch_size: int = 500) -> int:
+    """Re-encrypt every stored key under the newest FIELD_ENCRYPTION_KEYS key."""
+    done = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                LicenceKey.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return done
+            for key in batch:
+                key.key_encrypted = crypto.reencrypt(key.key_encrypted)
+            LicenceKey.objects.bulk_update(batch, ["key_encrypted"])
+            done += len(batch)
+            last_pk = batch[-1].pk
