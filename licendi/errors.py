@@ -78,38 +78,29 @@ class IdempotencyKeyReused(Unprocessable):
     """
 
 
-class RateLimited(LicendiError):
+class _WithRetryAfter(LicendiError):
+    """An answer that may carry a Retry-After hint (429, 503): `retry_after` in seconds."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code, method=method, path=path)
+        self.retry_after = retry_after
+
+
+class RateLimited(_WithRetryAfter):
     """429: slow down; `retry_after` is the server's hint in seconds, if given."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, status=status, code=code, method=method, path=path)
-        self.retry_after = retry_after
 
-
-class ServerError(LicendiError):
+class ServerError(_WithRetryAfter):
     """5xx: supplier fault. The outcome of a write is unknown."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, status=status, code=code, method=method, path=path)
-        self.retry_after = retry_after
 
 
 class TransportError(LicendiError):
