@@ -24,6 +24,26 @@ from ..models import Customer, LicenceKey
 from .errors import InvalidState, OrdersError
 
 
+def _audit_key(
+    *,
+    action: str,
+    key: LicenceKey,
+    user: AbstractBaseUser,
+    request: HttpRequest | None,
+    what: str,
+    **details: int | None,
+) -> None:
+    """One audit row for one key, naming it (sku, masked form), never its value."""
+    audit_record(
+        action=action,
+        actor=user,
+        request=request,
+        target=key,
+        summary=f"{key.order_sku} {key.key_masked} {what}",
+        details={"key_id": key.pk, **details},
+    )
+
+
 def licence_key_reveal(
     *,
     key_id: int,
@@ -36,13 +56,13 @@ def licence_key_reveal(
         raise ValueError("reveal audits a reveal or a copy")
     key = LicenceKey.objects.select_related("purchase_order").get(pk=key_id)
     value = crypto.decrypt(key.key_encrypted)
-    audit_record(
+    _audit_key(
         action=action,
-        actor=user,
+        key=key,
+        user=user,
         request=request,
-        target=key,
-        summary=f"{key.order_sku} {key.key_masked} of {key.purchase_order}",
-        details={"key_id": key.pk, "purchase_order": key.purchase_order_id},
+        what=f"of {key.purchase_order}",
+        purchase_order=key.purchase_order_id,
     )
     return key, value
 
@@ -51,13 +71,13 @@ def licence_key_copied(
     *, key_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
 ) -> None:
     key = LicenceKey.objects.get(pk=key_id)
-    audit_record(
+    _audit_key(
         action=AuditEvent.Action.KEY_COPY,
-        actor=user,
+        key=key,
+        user=user,
         request=request,
-        target=key,
-        summary=f"{key.order_sku} {key.key_masked} copied",
-        details={"key_id": key.pk, "purchase_order": key.purchase_order_id},
+        what="copied",
+        purchase_order=key.purchase_order_id,
     )
 
 
@@ -74,13 +94,13 @@ def licence_key_assign(
         key.customer = customer
         key.assigned_at = timezone.now()
         key.save(update_fields=["customer", "assigned_at"])
-        audit_record(
+        _audit_key(
             action=AuditEvent.Action.KEY_ASSIGN,
-            actor=user,
+            key=key,
+            user=user,
             request=request,
-            target=key,
-            summary=f"{key.order_sku} {key.key_masked} assigned to {customer}",
-            details={"key_id": key.pk, "customer": customer.pk},
+            what=f"assigned to {customer}",
+            customer=customer.pk,
         )
     return key
 
@@ -101,13 +121,13 @@ def customer_keys_export_rows(
                 key.received_at.isoformat(),
             ]
         )
-        audit_record(
+        _audit_key(
             action=AuditEvent.Action.KEY_EXPORT,
-            actor=user,
+            key=key,
+            user=user,
             request=request,
-            target=key,
-            summary=f"{key.order_sku} {key.key_masked} exported for {customer}",
-            details={"key_id": key.pk, "customer": customer.pk},
+            what=f"exported for {customer}",
+            customer=customer.pk,
         )
     return rows
 
@@ -148,13 +168,13 @@ def customer_keys_email(
     with transaction.atomic():
         LicenceKey.objects.filter(pk__in=[key.pk for key in keys]).update(emailed_at=now)
         for key in keys:
-            audit_record(
+            _audit_key(
                 action=AuditEvent.Action.KEY_EMAIL,
-                actor=user,
+                key=key,
+                user=user,
                 request=request,
-                target=key,
-                summary=f"{key.order_sku} {key.key_masked} emailed to {customer}",
-                details={"key_id": key.pk, "customer": customer.pk},
+                what=f"emailed to {customer}",
+                customer=customer.pk,
             )
     return len(keys)
 
