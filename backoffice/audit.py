@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .context import current_audit_context
 from .middleware import current_request_id
 from .models import AuditEvent
 
@@ -27,9 +28,16 @@ def audit_record(
     summary: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event. `target` may be a model instance (type and pk are taken)."""
+    """Append one audit event. `target` may be a model instance (type and pk are taken).
+
+    The actor, client address and request id default to the audit context of the current
+    request or task (backoffice.context); pass `actor` to record someone else.
+    """
+    ctx = current_audit_context()
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
+    if actor is None:
+        actor = ctx.actor()
     if target is not None:
         target_type = target_type or target._meta.label
         target_id = target_id or str(target.pk)
@@ -46,6 +54,6 @@ def audit_record(
         target_id=str(target_id),
         summary=summary[:300],
         details=details or {},
-        ip_address=client_ip(request),
-        request_id=current_request_id() or "",
+        ip_address=client_ip(request) if request is not None else ctx.client_ip,
+        request_id=current_request_id() or ctx.request_id,
     )

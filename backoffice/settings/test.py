@@ -16,8 +16,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/backoffice"),
 }
 # Each pytest-xdist worker gets its own Redis database: cache.clear() flushes one.
+# TEST_REDIS_DB_BASE lets two checkouts run their suites at once without sharing one.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-_redis_db = 15 - (int(_worker) if _worker.isdigit() else 0) % 8
+_redis_base = env.int("TEST_REDIS_DB_BASE", default=15)
+_redis_db = _redis_base - (int(_worker) if _worker.isdigit() else 0) % 2
 REDIS_URL = (
     env.str("REDIS_URL", default="redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + f"/{_redis_db}"
 )
