@@ -6,14 +6,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint gates bench install services clean
+.PHONY: run test lint gates bench install services clean lock
 
-$(STAMP): requirements.lock pyproject.toml
+# requirements.lock is the runtime (what production installs); requirements-dev.lock adds
+# the sandbox, the demo runner, tests and linters on top of the same pins.
+# Both are compiled with uv from pyproject.toml: `make lock`.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+lock:
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/python -m uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev -c requirements.lock \
+		--python-version 3.11 -o requirements-dev.lock
 
 # The sandbox keeps its state (wallet, orders, ledger ids) in memory, so every start is a
 # new supplier account: the demo database and broker folders start afresh with it.
