@@ -4,12 +4,26 @@ import contextlib
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import setup_logging, task_postrun, task_prerun
+from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev")
 
-app = Celery("backoffice")
+
+class ReliableTask(Task):
+    """Every task retries when the database was briefly unreachable (a failover, a
+    restart, a dropped connection): the task is idempotent and would otherwise be
+    dropped. Tasks that retry on other errors handle those themselves."""
+
+    autoretry_for = (OperationalError, InterfaceError)
+    retry_backoff = 5
+    retry_backoff_max = 40  # below the broker's visibility timeout (settings)
+    retry_jitter = True
+    max_retries = 8
+
+
+app = Celery("backoffice", task_cls=ReliableTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

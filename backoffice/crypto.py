@@ -47,11 +47,15 @@ def reencrypt(token: str) -> str:
 
 
 def keyed_hash(value: str) -> str:
-    """HMAC-SHA256 hex of a normalised value: equal keys match without storing them."""
+    """HMAC-SHA256 hex of a value: equal keys match without storing them.
+
+    Only surrounding whitespace is trimmed (a transport artefact); case and inner
+    characters are kept, because two keys differing only in case are two keys.
+    """
     secret = settings.KEY_HASH_SECRET
     if not secret:
         raise ImproperlyConfigured("KEY_HASH_SECRET is empty")
-    normalised = value.strip().upper()
+    normalised = value.strip()
     return hmac.new(secret.encode(), normalised.encode(), hashlib.sha256).hexdigest()
 
 

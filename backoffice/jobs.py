@@ -30,8 +30,11 @@ def enqueue(task_name: str, /, *, countdown: float | None = None, **kwargs: Any)
     def send() -> None:
         from .celery import app
 
-        # Looked up by name in the registry the worker and web process share (tasks are
-        # autodiscovered), so the caller never imports the tasks module.
+        # Looked up by name in the registry the worker and web process share, so the
+        # caller never imports the tasks module. Autodiscovery only runs when a worker
+        # starts: a web process imports the apps' tasks modules on first use.
+        if task_name not in app.tasks:
+            app.loader.import_default_modules()
         app.tasks[task_name].apply_async(kwargs=kwargs, countdown=countdown, headers=headers)
 
     transaction.on_commit(send, robust=True)

@@ -31,6 +31,7 @@ from .errors import (
     RequestInProgress,
     ServerError,
     TransportError,
+    UnreadableOrderAnswer,
     error_for_status,
 )
 from .records import (
@@ -38,6 +39,7 @@ from .records import (
     Order,
     OrderKeys,
     OrderLineRequest,
+    OrderListing,
     OrderResult,
     Page,
     Product,
@@ -221,15 +223,33 @@ class LicendiClient:
             headers={"Idempotency-Key": idempotency_key},
             retry_in_progress=True,
         )
-        order = self._parse(response, parsing.parse_order)
+        try:
+            order = self._parse(response, parsing.parse_order)
+        except ContractError as exc:
+            # A 2xx answer means the order was accepted and paid: never let it look
+            # like an unknown outcome. The caller keeps the raw answer and looks the
+            # order up by its externalId.
+            raise UnreadableOrderAnswer(
+                f"the answer to the order could not be read: {exc.message}",
+                raw=response.content,
+                status=response.status_code,
+            ) from exc
         replayed = response.headers.get("Idempotent-Replayed", "").strip().lower() == "true"
-        return OrderResult(order=order, replayed=replayed, http_status=response.status_code)
+        return OrderResult(
+            order=order, replayed=replayed, http_status=response.status_code, raw=response.content
+        )
 
     def list_orders(self, *, limit: int = 50) -> list[Order]:
+        """The readable orders of the listing (see `order_listing` for the skipped ones)."""
+        return list(self.order_listing(limit=limit).orders)
+
+    def order_listing(self, *, limit: int = 50) -> OrderListing:
+        """GET /api/orders, each order read on its own: unreadable ones are reported in
+        `skipped` instead of failing the whole listing."""
         if not 1 <= limit <= MAX_ORDER_LIMIT:
             raise ValueError(f"limit must be within 1..{MAX_ORDER_LIMIT}")
         response = self._request("GET", "/api/orders", params={"limit": limit})
-        return self._parse(response, parsing.parse_orders)
+        return self._parse(response, parsing.parse_order_listing)
 
     def get_order(self, order_id: str) -> Order:
         response = self._request("GET", f"/api/orders/{_segment(order_id, 'order_id')}")

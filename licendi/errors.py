@@ -150,6 +150,18 @@ class ContractError(LicendiError):
         self.field = field
 
 
+class UnreadableOrderAnswer(ContractError):
+    """A 2xx answer to an order that names no order id the client can read.
+
+    The order was accepted (and charged): it is never an unknown outcome. `raw` holds
+    the answer as received (it may hold keys: store it encrypted, never log it).
+    """
+
+    def __init__(self, message: str, *, raw: bytes, status: int | None = None) -> None:
+        super().__init__(message, status=status, method="POST", path="/api/orders")
+        self.raw = raw
+
+
 _BY_422_CODE: dict[str, type[Unprocessable]] = {
     "unknown_sku": UnknownSku,
     "out_of_stock": OutOfStock,

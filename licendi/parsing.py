@@ -30,6 +30,7 @@ from .records import (
     OrderItem,
     OrderKeys,
     OrderLineRequest,
+    OrderListing,
     Page,
     Product,
     ProductDetail,
@@ -337,43 +338,141 @@ def parse_balance(value: Any) -> Balance:
 # ---------------------------------------------------------------- orders
 
 
-def parse_order_item(value: Any, ctx: str) -> OrderItem:
+def _order_key(value: Any, ctx: str) -> str:
+    """One key of an order item: a string, or an object carrying it under `key` (the
+    shape the docs give for GET /api/orders/{id}/keys)."""
+    if isinstance(value, Mapping):
+        value = value.get("key")
+    if not isinstance(value, str) or not value.strip():
+        raise ContractError(f"{ctx} is not a licence key", field=ctx)
+    return value
+
+
+def parse_order_item(value: Any, ctx: str, problems: list[str] | None = None) -> OrderItem:
+    """An order line. Its keys are read one by one: a key that cannot be read is named
+    in `problems` (when given) and the others are kept; without `problems` it raises."""
     obj = _obj(value, ctx)
+    keys: list[str] = []
+    raw_keys = obj.get("keys")
+    if raw_keys is not None:
+        where = _where(ctx, "keys")
+        if isinstance(raw_keys, Mapping) and "items" in raw_keys:
+            raw_keys = raw_keys["items"]
+        for i, raw in enumerate(_list(raw_keys, where)):
+            try:
+                keys.append(_order_key(raw, f"{where}[{i}]"))
+            except ContractError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
     return OrderItem(
         sku=_str(obj, "sku", ctx),
         qty=_int(obj, "qty", ctx),
         unit_price=_money(obj, "unitPrice", ctx),
         name=_text(obj, "name", ctx),
-        keys=_str_list(obj, "keys", ctx),
+        keys=tuple(keys),
     )
+
+
+def _order_object(value: Any, ctx: str) -> Obj:
+    """The order itself, also when wrapped as `{"order": {...}}` or `{"data": {...}}`."""
+    obj = _obj(value, ctx)
+    if "id" not in obj and "orderId" not in obj:
+        for wrapper in ("order", "data"):
+            inner = obj.get(wrapper)
+            if isinstance(inner, Mapping):
+                return inner
+    return obj
+
+
+def order_id_of(value: Any) -> str | None:
+    """The upstream order id wherever an order answer carries it, or None."""
+    if not isinstance(value, Mapping):
+        return None
+    obj = _order_object(value, "")
+    for name in ("id", "orderId", "order_id"):
+        found = obj.get(name)
+        if isinstance(found, int) and not isinstance(found, bool):
+            return str(found)
+        if isinstance(found, str) and found.strip():
+            return found.strip()
+    return None
 
 
 def parse_order(value: Any, ctx: str = "") -> Order:
-    obj = _obj(value, ctx)
+    """An order answer, read field by field.
+
+    Only a missing order id makes it unreadable (ContractError): anything else that
+    cannot be read (a line, a key, the total, the invoice) is left out and named in
+    `Order.problems`, because the order exists upstream and what could be read of it
+    matters (its id, its keys).
+    """
+    obj = _order_object(value, ctx)
+    order_id = order_id_of(obj)
+    if order_id is None:
+        raise ContractError(f"missing field {_where(ctx, 'id')}", field=_where(ctx, "id"))
+    problems: list[str] = []
+
+    def read(reader: Callable[[], T], default: T) -> T:
+        try:
+            return reader()
+        except ContractError as exc:
+            problems.append(str(exc))
+            return default
+
+    invoice_number: str | None = None
     invoice = obj.get("invoice")
-    invoice_number = None
     if isinstance(invoice, Mapping):
-        invoice_number = _opt_str(invoice, "number", _where(ctx, "invoice"))
+        invoice_number = read(lambda: _opt_str(invoice, "number", _where(ctx, "invoice")), None)
+    elif isinstance(invoice, str) and invoice.strip():
+        invoice_number = invoice.strip()  # the number itself instead of an object
     elif invoice is not None:
-        raise ContractError(
-            f"{_where(ctx, 'invoice')} must be an object", field=_where(ctx, "invoice")
-        )
-    items, _ = unwrap_list(obj.get("items", []), _where(ctx, "items"))
+        problems.append(f"{_where(ctx, 'invoice')} must be an object")
+    if invoice_number is None and isinstance(obj.get("invoiceNumber"), str):
+        invoice_number = obj["invoiceNumber"]
+    no_items: list[Any] = []
+    raw_items: list[Any] = read(
+        lambda: unwrap_list(obj.get("items", []), _where(ctx, "items"))[0], no_items
+    )
+    items: list[OrderItem] = []
+    for i, raw in enumerate(raw_items):
+        try:
+            items.append(parse_order_item(raw, f"{_where(ctx, 'items')}[{i}]", problems))
+        except ContractError as exc:
+            problems.append(str(exc))
+    status = read(lambda: _opt_str(obj, "status", ctx), None)
+    if status is None:
+        problems.append(f"missing field {_where(ctx, 'status')}")
     return Order(
-        id=_str(obj, "id", ctx),
-        status=_str(obj, "status", ctx),
-        total=_money(obj, "total", ctx),
-        currency=_opt_str(obj, "currency", ctx, DEFAULT_CURRENCY) or DEFAULT_CURRENCY,
-        external_id=_opt_str(obj, "externalId", ctx),
-        created_at=_opt_datetime(obj, "createdAt", ctx),
+        id=order_id,
+        status=status or "",
+        total=read(lambda: _money(obj, "total", ctx), None),
+        currency=read(lambda: _opt_str(obj, "currency", ctx, DEFAULT_CURRENCY), None)
+        or DEFAULT_CURRENCY,
+        external_id=read(lambda: _opt_str(obj, "externalId", ctx), None),
+        created_at=read(lambda: _opt_datetime(obj, "createdAt", ctx), None),
         invoice_number=invoice_number,
-        items=_each(items, _where(ctx, "items"), parse_order_item),
+        items=tuple(items),
+        problems=tuple(problems),
     )
 
 
+def parse_order_listing(payload: Any) -> OrderListing:
+    """GET /api/orders: each order read on its own; one without an id is skipped and
+    reported, never allowed to stop the listing."""
+    raw_items, _ = unwrap_list(payload)
+    orders: list[Order] = []
+    skipped: list[str] = []
+    for i, raw in enumerate(raw_items):
+        try:
+            orders.append(parse_order(raw, f"items[{i}]"))
+        except ContractError as exc:
+            skipped.append(str(exc))
+    return OrderListing(orders=tuple(orders), skipped=tuple(skipped))
+
+
 def parse_orders(payload: Any) -> list[Order]:
-    items, _ = unwrap_list(payload)
-    return list(_each(items, "items", parse_order))
+    return list(parse_order_listing(payload).orders)
 
 
 def parse_delivered_key(value: Any, ctx: str) -> DeliveredKey:

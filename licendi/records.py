@@ -104,12 +104,22 @@ class OrderItem:
 class Order:
     id: str
     status: str  # delivered | pending | partially_delivered (others kept as-is)
-    total: Decimal
+    total: Decimal | None  # None only when the answer's total could not be read
     currency: str = "EUR"
     external_id: str | None = None
     created_at: datetime | None = None
     invoice_number: str | None = None
     items: tuple[OrderItem, ...] = ()
+    # What could not be read in this answer ("items[1].unitPrice is not a decimal
+    # amount", ...): the order is real, the reader says what it had to leave out.
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderListing:
+    orders: tuple[Order, ...]
+    # One reason per listed order that could not be read at all (no id): skipped.
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +127,9 @@ class OrderResult:
     order: Order
     replayed: bool  # True when upstream answered from its idempotency store
     http_status: int
+    # The answer as received (it may hold licence keys: never logged, stored encrypted
+    # by callers that keep it).
+    raw: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -111,6 +111,18 @@ class PurchaseOrder(models.Model):
     # Price guard: the figures that held the order (per line: confirmed and current net).
     hold_details = models.JSONField(default=dict, blank=True)
     invoice_number = models.CharField(max_length=64, blank=True)
+    # Something Licendi said about this order could not be read (an answer in a shape
+    # the client does not know): the PO goes on, and staff see why it needs a look.
+    needs_review = models.BooleanField(default=False, db_index=True)
+    review_reason = models.TextField(blank=True)
+    # The raw 2xx answer to the order, encrypted (it may hold licence keys), kept when
+    # any part of it could not be read so nothing upstream said is lost.
+    upstream_answer_encrypted = models.TextField(blank=True)
+    # "Mark as not placed" needs two people: who asked, then someone else approves.
+    not_placed_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    not_placed_requested_at = models.DateTimeField(null=True, blank=True)
     submit_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -236,6 +248,51 @@ class LicenceKey(models.Model):
     @property
     def in_stock(self) -> bool:
         return self.customer_id is None
+
+
+class UnexpectedKey(models.Model):
+    """A key Licendi delivered that no line of its PO can take: a sku the PO never
+    ordered, or more keys than a line's quantity. Kept encrypted, never counted towards
+    delivery, and waiting for a person's decision."""
+
+    class Decision(models.TextChoices):
+        PENDING = "", "Needs a decision"
+        KEPT = "kept", "Kept (sorted out with Licendi)"
+        DISMISSED = "dismissed", "Dismissed"
+
+    class Reason(models.TextChoices):
+        UNKNOWN_SKU = "unknown_sku", "Sku not on this order"
+        OVER_DELIVERED = "over_delivered", "More keys than ordered"
+
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="unexpected_keys"
+    )
+    order_sku = models.CharField(max_length=100)
+    name = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    key_encrypted = models.TextField()
+    key_hash = models.CharField(max_length=64, db_index=True)
+    key_masked = models.CharField(max_length=20)
+    source = models.CharField(max_length=16, choices=LicenceKey.Source.choices)
+    received_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(
+        max_length=16, choices=Decision.choices, default=Decision.PENDING, blank=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["purchase_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_order", "order_sku", "key_hash"], name="unexpected_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_sku} {self.key_masked} ({self.get_reason_display()})"
 
 
 class PurchaseOrderEvent(models.Model):

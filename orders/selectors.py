@@ -9,7 +9,14 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from catalog.models import Combination
 
-from .models import Customer, LicenceKey, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine
+from .models import (
+    Customer,
+    LicenceKey,
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    UnexpectedKey,
+)
 
 
 def purchase_order_list() -> QuerySet[PurchaseOrder]:
@@ -34,11 +41,40 @@ def purchase_order_detail(*, pk: int) -> PurchaseOrder:
             ),
             Prefetch("keys", queryset=LicenceKey.objects.select_related("customer").order_by("pk")),
             Prefetch(
+                "unexpected_keys",
+                queryset=UnexpectedKey.objects.select_related("decided_by").order_by("pk"),
+            ),
+            Prefetch(
                 "events",
                 queryset=PurchaseOrderEvent.objects.select_related("actor").order_by("at", "pk"),
             ),
         )
         .get(pk=pk)
+    )
+
+
+def unexpected_keys_pending_count() -> int:
+    """Keys no line could take and nobody has decided on yet (for the home page)."""
+    return UnexpectedKey.objects.filter(decision=UnexpectedKey.Decision.PENDING).count()
+
+
+def purchase_orders_needing_review_count() -> int:
+    return PurchaseOrder.objects.filter(needs_review=True).count()
+
+
+def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:
+    """Delivered POs still without their Licendi invoice, charged total or line prices
+    (their answer was lost and re-reading the order has not succeeded yet)."""
+    return (
+        PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DELIVERED)
+        .filter(
+            Q(upstream_id__isnull=True)
+            | Q(invoice_number="")
+            | Q(upstream_total__isnull=True)
+            | Q(lines__upstream_unit_price__isnull=True)
+        )
+        .distinct()
+        .order_by("pk")
     )
 
 

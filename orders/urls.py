@@ -17,6 +17,18 @@ urlpatterns = [
     path("orders/<int:pk>/cancel/", views.po_cancel, name="po_cancel"),
     path("orders/<int:pk>/approve/", views.po_approve, name="po_approve"),
     path("orders/<int:pk>/reject/", views.po_reject, name="po_reject"),
+    path("orders/<int:pk>/check/", views.po_check_upstream, name="po_check_upstream"),
+    path("orders/<int:pk>/not-placed/", views.po_not_placed_request, name="po_not_placed_request"),
+    path(
+        "orders/<int:pk>/not-placed/approve/",
+        views.po_not_placed_approve,
+        name="po_not_placed_approve",
+    ),
+    path(
+        "orders/unexpected-keys/<int:pk>/decide/",
+        views.unexpected_key_decide,
+        name="unexpected_key_decide",
+    ),
     path("keys/", views.key_stock, name="key_stock"),
     path("keys/<int:pk>/reveal/", views.key_reveal, name="key_reveal"),
     path("keys/<int:pk>/copied/", views.key_copied, name="key_copied"),

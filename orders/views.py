@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
@@ -19,7 +21,7 @@ from backoffice.tables import export_response
 from . import selectors, services
 from .filters import PurchaseOrderFilter
 from .forms import CustomerForm, DraftForm, KeyAssignForm, LineForm, NewOrderForm, RejectForm
-from .models import Customer, LicenceKey, PurchaseOrder
+from .models import Customer, LicenceKey, PurchaseOrder, UnexpectedKey
 from .tables import CustomerTable, PurchaseOrderTable, StockKeyTable
 
 # ----------------------------------------------------------------- purchase orders
@@ -157,13 +159,19 @@ def po_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and user.pk not in (po.created_by_id, po.confirmed_by_id),
             "can_reveal": user.has_perm(p.REVEAL_KEYS),
             "cancellable": po.status in services.CANCELLABLE and not po.is_read_only,
+            "unresolved": po.status in services.UNRESOLVED and not po.is_read_only,
+            "can_decide_keys": user.has_perm(p.APPROVE_ORDERS),
+            "can_approve_not_placed": user.has_perm(p.APPROVE_ORDERS)
+            and po.not_placed_requested_by_id not in (None, user.pk),
         },
     )
 
 
-def _po_action(request: HttpRequest, pk: int, action, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _po_action(
+    request: HttpRequest, pk: int, action: Callable[..., services.Outcome], **kwargs: Any
+) -> HttpResponse:
     try:
-        outcome = action(purchase_order_id=pk, user=request.user, request=request, **kwargs)
+        outcome = action(purchase_order_id=pk, user=request.user, **kwargs)
     except services.PurchaseOrderNotFound as exc:
         raise Http404(str(exc)) from exc
     except services.OrdersError as exc:
@@ -205,14 +213,47 @@ def po_reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _po_action(request, pk, services.purchase_order_reject, reason=reason)
 
 
+@permission_required(p.PLACE_ORDERS)
+@require_POST
+def po_check_upstream(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask Licendi now whether it has this unresolved PO's order."""
+    return _po_action(request, pk, services.purchase_order_check_upstream)
+
+
+@permission_required(p.PLACE_ORDERS)
+@require_POST
+def po_not_placed_request(request: HttpRequest, pk: int) -> HttpResponse:
+    return _po_action(request, pk, services.purchase_order_not_placed_request)
+
+
+@permission_required(p.APPROVE_ORDERS)
+@require_POST
+def po_not_placed_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _po_action(request, pk, services.purchase_order_not_placed_approve)
+
+
+@permission_required(p.APPROVE_ORDERS)
+@require_POST
+def unexpected_key_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = request.POST.get("decision", "")
+    try:
+        key = services.unexpected_key_decide(
+            unexpected_key_id=pk, decision=decision, user=request.user
+        )
+    except UnexpectedKey.DoesNotExist as exc:
+        raise Http404("No such key") from exc
+    except services.OrdersError as exc:
+        messages.error(request, str(exc))
+        return redirect("orders:po_list")
+    messages.success(request, f"Unexpected key {key.key_masked}: {key.get_decision_display()}.")
+    return redirect("orders:po_detail", pk=key.purchase_order_id)
+
+
 @permission_required(p.RUN_SYNCS)
 @require_POST
 def po_sync(request: HttpRequest) -> HttpResponse:
     """Import outside orders and poll pending ones now instead of waiting for beat."""
-    from .tasks import purchase_orders_import, purchase_orders_poll_pending
-
-    purchase_orders_import.delay()
-    purchase_orders_poll_pending.delay()
+    services.purchase_orders_sync_request()
     messages.info(request, "Order import and key polling started.")
     return redirect("orders:po_list")
 
@@ -231,7 +272,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx swap of one masked key for its clear value (audited)."""
     try:
-        key, value = services.licence_key_reveal(key_id=pk, user=request.user, request=request)
+        key, value = services.licence_key_reveal(key_id=pk, user=request.user)
     except LicenceKey.DoesNotExist as exc:
         raise Http404("No such key") from exc
     response = render(request, "orders/_key_revealed.html", {"key": key, "value": value})
@@ -242,7 +283,7 @@ def key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def key_copied(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        services.licence_key_copied(key_id=pk, user=request.user, request=request)
+        services.licence_key_copied(key_id=pk, user=request.user)
     except LicenceKey.DoesNotExist as exc:
         raise Http404("No such key") from exc
     return HttpResponse(status=204)
@@ -257,7 +298,7 @@ def key_assign(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("orders:key_stock")
     try:
         services.licence_key_assign(
-            key_id=pk, customer=form.cleaned_data["customer"], user=request.user, request=request
+            key_id=pk, customer=form.cleaned_data["customer"], user=request.user
         )
     except LicenceKey.DoesNotExist as exc:
         raise Http404("No such key") from exc
@@ -340,7 +381,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def customer_keys_export(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
-    rows = services.customer_keys_export_rows(customer=customer, user=request.user, request=request)
+    rows = services.customer_keys_export_rows(customer=customer, user=request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-keys.csv"'
     writer = csv.writer(response)
@@ -355,7 +396,7 @@ def customer_keys_export(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_keys_email(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     try:
-        sent = services.customer_keys_email(customer=customer, user=request.user, request=request)
+        sent = services.customer_keys_email(customer=customer, user=request.user)
     except services.OrdersError as exc:
         messages.error(request, str(exc))
     else:

@@ -91,6 +91,10 @@ EXPECTED: dict[str, Rule] = {
     "orders:po_cancel": action(p.PLACE_ORDERS),
     "orders:po_approve": action(p.APPROVE_ORDERS),
     "orders:po_reject": action(p.APPROVE_ORDERS),
+    "orders:po_check_upstream": action(p.PLACE_ORDERS),
+    "orders:po_not_placed_request": action(p.PLACE_ORDERS),
+    "orders:po_not_placed_approve": action(p.APPROVE_ORDERS),
+    "orders:unexpected_key_decide": action(p.APPROVE_ORDERS),
     "orders:key_stock": page(p.VIEW),
     "orders:key_reveal": action(p.REVEAL_KEYS),
     "orders:key_copied": action(p.REVEAL_KEYS),
@@ -211,6 +215,23 @@ def _licence_key() -> dict[str, Any]:
     return {"pk": key.pk}
 
 
+def _unexpected_key() -> dict[str, Any]:
+    from backoffice import crypto
+    from orders.models import LicenceKey, UnexpectedKey
+    from tests.orders.factories import DraftFactory
+
+    key = UnexpectedKey.objects.create(
+        purchase_order=DraftFactory(),
+        order_sku="NOT-ORDERED",
+        reason=UnexpectedKey.Reason.UNKNOWN_SKU,
+        key_encrypted=crypto.encrypt(SAMPLE_LICENCE_KEY),
+        key_hash=crypto.keyed_hash(SAMPLE_LICENCE_KEY),
+        key_masked=crypto.mask(SAMPLE_LICENCE_KEY),
+        source=LicenceKey.Source.WEBHOOK,
+    )
+    return {"pk": key.pk}
+
+
 def _webhook_event() -> dict[str, Any]:
     from tests.webhooks.factories import WebhookEventFactory
 
@@ -239,6 +260,10 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "orders:po_cancel": _draft_po,
     "orders:po_approve": _draft_po,
     "orders:po_reject": _draft_po,
+    "orders:po_check_upstream": _draft_po,
+    "orders:po_not_placed_request": _draft_po,
+    "orders:po_not_placed_approve": _draft_po,
+    "orders:unexpected_key_decide": _unexpected_key,
     "orders:key_reveal": _licence_key,
     "orders:key_copied": _licence_key,
     "orders:key_assign": _licence_key,

@@ -200,6 +200,23 @@ def purchase_orders_without_debit() -> QuerySet:
     )
 
 
+def purchase_orders_missing_details() -> QuerySet:
+    """Delivered POs still without their Licendi invoice, charged total or line prices
+    (their order answer was lost and re-reading the order has not succeeded yet)."""
+    return (
+        PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DELIVERED)
+        .filter(
+            Q(upstream_id__isnull=True)
+            | Q(invoice_number="")
+            | Q(upstream_total__isnull=True)
+            | Q(lines__upstream_unit_price__isnull=True)
+        )
+        .distinct()
+        .select_related("customer")
+        .order_by("-created_at", "-id")
+    )
+
+
 def ledger_mirror_start() -> LedgerEntry | None:
     return LedgerEntry.objects.order_by("position").first()
 

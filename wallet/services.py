@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 import licendi
+from backoffice.jobs import enqueue
 from backoffice.upstream import licendi_client
 from licendi import parsing
 
@@ -408,6 +409,12 @@ def _gap_covers(gap: Gap, a: LedgerEntry, b: LedgerEntry) -> bool:
 def _unaccounted(previous: LedgerEntry, entry: LedgerEntry) -> Decimal:
     """What the entries missing between two stored entries must add up to."""
     return entry.balance_after - entry.amount - previous.balance_after
+
+
+def wallet_sync_request(*, reason: str) -> None:
+    """Ask for a wallet read now (after an order settled, the Refresh button); sent when
+    the surrounding transaction commits."""
+    enqueue("wallet.tasks.wallet_sync", reason=reason)
 
 
 def wallet_sync_soon_countdown() -> int:

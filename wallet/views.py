@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +14,7 @@ from backoffice.audit import audit_record
 from backoffice.auth import permission_required
 from backoffice.models import AuditEvent
 
-from . import exports, selectors, services, tasks
+from . import exports, selectors, services
 from .filters import LedgerFilter
 from .forms import StatementImportForm
 from .tables import (
@@ -53,7 +52,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @permission_required(p.RUN_SYNCS)
 @require_POST
 def refresh(request: HttpRequest) -> HttpResponse:
-    transaction.on_commit(lambda: tasks.wallet_sync.delay(reason="refresh"))
+    services.wallet_sync_request(reason="refresh")
     messages.info(request, "Wallet sync queued: the balance and ledger update in a moment.")
     return redirect("wallet:overview")
 
@@ -147,11 +146,16 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
         selectors.purchase_orders_without_debit(), prefix="pos-"
     )
     RequestConfig(request, paginate={"per_page": 50}).configure(unmatched)
+    incomplete = PurchaseOrderWithoutDebitTable(
+        selectors.purchase_orders_missing_details(), prefix="incomplete-"
+    )
     RequestConfig(request, paginate={"per_page": 50}).configure(unbilled)
+    RequestConfig(request, paginate={"per_page": 50}).configure(incomplete)
     context = _wallet_context()
     context.update(
         unmatched=unmatched,
         unbilled=unbilled,
+        incomplete=incomplete,
         mirror_start=selectors.ledger_mirror_start(),
     )
     return render(request, "wallet/reconciliation.html", context)

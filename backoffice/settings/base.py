@@ -177,6 +177,11 @@ WALLET_SYNC_INTERVAL_SECONDS = env.int("WALLET_SYNC_INTERVAL_SECONDS", default=3
 WALLET_SYNC_SOON_SECONDS = env.int("WALLET_SYNC_SOON_SECONDS", default=20)
 ORDER_POLL_INTERVAL_SECONDS = env.int("ORDER_POLL_INTERVAL_SECONDS", default=120)
 ORDER_IMPORT_INTERVAL_SECONDS = env.int("ORDER_IMPORT_INTERVAL_SECONDS", default=900)
+# Crash recovery (docs/orders.md, "A crashed worker"): a PO left queued or submitting
+# longer than ORDER_RECOVERY_AFTER_SECONDS is picked up by a sweep that runs every
+# ORDER_RECOVERY_INTERVAL_SECONDS; the row lock keeps a live submission out of its way.
+ORDER_RECOVERY_INTERVAL_SECONDS = env.int("ORDER_RECOVERY_INTERVAL_SECONDS", default=60)
+ORDER_RECOVERY_AFTER_SECONDS = env.int("ORDER_RECOVERY_AFTER_SECONDS", default=45)
 WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", default=300)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
@@ -193,8 +198,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Redis redelivers an unacknowledged task after this long; no countdown may exceed it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Redis hands an unacknowledged task (its worker was killed) to another worker after
+# this long, checked every `unacked_restore_interval` seconds. Short, so a crash costs
+# about a minute; every task is idempotent, so a slow task redelivered while still
+# running does no harm (the second run finds the row locked or the work done). No
+# countdown may exceed it (CELERY_MAX_COUNTDOWN_SECONDS), or the task would run twice.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=60)
+CELERY_MAX_COUNTDOWN_SECONDS = max(CELERY_VISIBILITY_TIMEOUT_SECONDS - 10, 1)
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -218,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
     "orders-poll-pending": {
         "task": "orders.tasks.purchase_orders_poll_pending",
         "schedule": ORDER_POLL_INTERVAL_SECONDS,
+    },
+    "orders-recover": {
+        "task": "orders.tasks.purchase_orders_recover",
+        "schedule": ORDER_RECOVERY_INTERVAL_SECONDS,
     },
     "orders-import": {
         "task": "orders.tasks.purchase_orders_import",

@@ -9,7 +9,8 @@ The actions live in small modules; this package re-exports every public name so 
 callers write `from orders import services` / `from orders.services import X`:
 
 - errors.py: the domain errors (OrdersError and its subclasses).
-- _common.py: private helpers (locking, status transitions, numbering, on-commit queues).
+- timeline.py: helpers the modules share (locking, status transitions and the timeline,
+  numbering, what is queued or announced on commit).
 - customers.py: customer_create, customer_update.
 - drafts.py: purchase_order_create, purchase_order_update, purchase_order_line_set.
 - confirmation.py: confirm, approve, reject, cancel, reconfirm.
@@ -19,7 +20,6 @@ callers write `from orders import services` / `from orders.services import X`:
 - custody.py: reveal, copy, assign, export, email and rotation of stored keys.
 """
 
-from ._common import CENT, Status
 from .confirmation import (
     CANCELLABLE,
     Outcome,
@@ -47,15 +47,43 @@ from .errors import (
     SubmissionOutcomeUnknown,
     UnknownCombination,
 )
-from .importing import purchase_order_import, purchase_order_poll_keys
+from .importing import (
+    IMPORT_LIMIT,
+    ImportReport,
+    purchase_order_import,
+    purchase_order_poll_keys,
+    purchase_orders_import,
+)
 from .keys import keys_deliver
-from .submission import LOOKUP_LIMIT, SubmitResult, purchase_order_submit
+from .resolution import (
+    UNRESOLVED,
+    purchase_order_check_upstream,
+    purchase_order_not_placed_approve,
+    purchase_order_not_placed_request,
+    unexpected_key_decide,
+)
+from .submission import (
+    LOOKUP_LIMIT,
+    SubmitResult,
+    purchase_order_details_refresh,
+    purchase_order_submit,
+)
+from .sweeps import (
+    SweepReport,
+    purchase_orders_poll_pending,
+    purchase_orders_recover,
+    purchase_orders_sync_request,
+)
+from .timeline import CENT, Status
 
 __all__ = [
     "CANCELLABLE",
     "CENT",
+    "IMPORT_LIMIT",
     "LOOKUP_LIMIT",
+    "UNRESOLVED",
     "FourEyesViolation",
+    "ImportReport",
     "InvalidState",
     "OrdersError",
     "Outcome",
@@ -63,6 +91,7 @@ __all__ = [
     "Status",
     "SubmissionOutcomeUnknown",
     "SubmitResult",
+    "SweepReport",
     "UnknownCombination",
     "customer_create",
     "customer_keys_email",
@@ -75,13 +104,22 @@ __all__ = [
     "licence_keys_rotate",
     "purchase_order_approve",
     "purchase_order_cancel",
+    "purchase_order_check_upstream",
     "purchase_order_confirm",
     "purchase_order_create",
+    "purchase_order_details_refresh",
     "purchase_order_import",
     "purchase_order_line_set",
+    "purchase_order_not_placed_approve",
+    "purchase_order_not_placed_request",
     "purchase_order_poll_keys",
     "purchase_order_reconfirm",
     "purchase_order_reject",
     "purchase_order_submit",
     "purchase_order_update",
+    "purchase_orders_import",
+    "purchase_orders_poll_pending",
+    "purchase_orders_recover",
+    "purchase_orders_sync_request",
+    "unexpected_key_decide",
 ]

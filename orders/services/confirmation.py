@@ -13,23 +13,22 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from backoffice.audit import audit_record
 from backoffice.models import AuditEvent
 
 from ..models import PurchaseOrder, PurchaseOrderLine
-from ._common import (
-    Status,
-    _is_approver_needed,
-    _lock_or_raise,
-    _next_external_id,
-    _queue_submission,
-    _recompute_total,
-    _transition,
-)
 from .errors import FourEyesViolation, InvalidState, OrdersError, UnknownCombination
+from .timeline import (
+    Status,
+    approval_needed,
+    lock_or_raise,
+    next_external_id,
+    queue_submission,
+    recompute_total,
+    transition,
+)
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,11 @@ class Outcome:
     message: str
 
 
-def purchase_order_confirm(
-    *, purchase_order_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> Outcome:
+def purchase_order_confirm(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
     """Freeze prices, number the PO, store its Idempotency-Key and queue it (or ask for
     approval). A second confirmation (double click, second tab) changes nothing."""
     with transaction.atomic():
-        po = _lock_or_raise(purchase_order_id)
+        po = lock_or_raise(purchase_order_id)
         if po.is_read_only:
             raise InvalidState("Imported orders are read-only")
         if po.status != Status.DRAFT:
@@ -60,13 +57,13 @@ def purchase_order_confirm(
             line.unit_net_price = combination.net_price
             line.in_stock_at_confirmation = combination.in_stock
         PurchaseOrderLine.objects.bulk_update(lines, ["unit_net_price", "in_stock_at_confirmation"])
-        po.total = _recompute_total(po)
-        po.external_id = _next_external_id()
+        po.total = recompute_total(po)
+        po.external_id = next_external_id()
         po.idempotency_key = uuid.uuid4()
         po.confirmed_by = user
         po.confirmed_at = timezone.now()
-        needs_approval = _is_approver_needed(po.total)
-        _transition(
+        needs_approval = approval_needed(po.total)
+        transition(
             po,
             Status.AWAITING_APPROVAL if needs_approval else Status.QUEUED,
             actor=user,
@@ -77,13 +74,12 @@ def purchase_order_confirm(
         audit_record(
             action=AuditEvent.Action.PO_CONFIRM,
             actor=user,
-            request=request,
             target=po,
             summary=f"{po.external_id} confirmed, total {po.total} {po.currency}",
             details={"external_id": po.external_id, "total": str(po.total)},
         )
         if not needs_approval:
-            _queue_submission(po)
+            queue_submission(po)
     message = (
         f"{po.external_id} awaits approval by a second person."
         if needs_approval
@@ -92,11 +88,9 @@ def purchase_order_confirm(
     return Outcome(po, True, message)
 
 
-def purchase_order_approve(
-    *, purchase_order_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> Outcome:
+def purchase_order_approve(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
     with transaction.atomic():
-        po = _lock_or_raise(purchase_order_id)
+        po = lock_or_raise(purchase_order_id)
         if po.status != Status.AWAITING_APPROVAL:
             return Outcome(po, False, f"{po} is not awaiting approval.")
         if user.pk in (po.created_by_id, po.confirmed_by_id):
@@ -105,7 +99,7 @@ def purchase_order_approve(
             )
         po.approved_by = user
         po.approved_at = timezone.now()
-        _transition(
+        transition(
             po,
             Status.QUEUED,
             actor=user,
@@ -115,12 +109,11 @@ def purchase_order_approve(
         audit_record(
             action=AuditEvent.Action.PO_APPROVE,
             actor=user,
-            request=request,
             target=po,
             summary=f"{po.external_id} approved",
             details={"external_id": po.external_id},
         )
-        _queue_submission(po)
+        queue_submission(po)
     return Outcome(po, True, f"{po.external_id} approved and queued for submission.")
 
 
@@ -129,19 +122,17 @@ def purchase_order_reject(
     purchase_order_id: int,
     user: AbstractBaseUser,
     reason: str = "",
-    request: HttpRequest | None = None,
 ) -> Outcome:
     with transaction.atomic():
-        po = _lock_or_raise(purchase_order_id)
+        po = lock_or_raise(purchase_order_id)
         if po.status != Status.AWAITING_APPROVAL:
             return Outcome(po, False, f"{po} is not awaiting approval.")
         if user.pk in (po.created_by_id, po.confirmed_by_id):
             raise FourEyesViolation("The person who created or confirmed an order cannot reject it")
-        _transition(po, Status.CANCELLED, actor=user, message=f"Rejected. {reason}".strip())
+        transition(po, Status.CANCELLED, actor=user, message=f"Rejected. {reason}".strip())
         audit_record(
             action=AuditEvent.Action.PO_REJECT,
             actor=user,
-            request=request,
             target=po,
             summary=f"{po.external_id} rejected",
             details={"external_id": po.external_id},
@@ -152,12 +143,10 @@ def purchase_order_reject(
 CANCELLABLE = frozenset({Status.DRAFT, Status.AWAITING_APPROVAL, Status.QUEUED, Status.HELD})
 
 
-def purchase_order_cancel(
-    *, purchase_order_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> Outcome:
+def purchase_order_cancel(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
     """Only before anything was sent upstream (the submission task locks and re-checks)."""
     with transaction.atomic():
-        po = _lock_or_raise(purchase_order_id)
+        po = lock_or_raise(purchase_order_id)
         if po.status == Status.CANCELLED:
             return Outcome(po, False, f"{po} is already cancelled.")
         if po.is_read_only or po.status not in CANCELLABLE:
@@ -165,11 +154,10 @@ def purchase_order_cancel(
                 f"{po} is {po.get_status_display().lower()}: it may exist upstream, "
                 "it cannot be cancelled here"
             )
-        _transition(po, Status.CANCELLED, actor=user, message="Cancelled")
+        transition(po, Status.CANCELLED, actor=user, message="Cancelled")
         audit_record(
             action=AuditEvent.Action.PO_CANCEL,
             actor=user,
-            request=request,
             target=po,
             summary=f"{po} cancelled",
             details={"purchase_order": po.pk},
@@ -177,13 +165,11 @@ def purchase_order_cancel(
     return Outcome(po, True, f"{po} cancelled.")
 
 
-def purchase_order_reconfirm(
-    *, purchase_order_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> Outcome:
+def purchase_order_reconfirm(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
     """Accept the figures that held a PO: the new prices become the confirmed ones and the
     PO is queued again (or goes to approval when it now crosses the threshold)."""
     with transaction.atomic():
-        po = _lock_or_raise(purchase_order_id)
+        po = lock_or_raise(purchase_order_id)
         if po.status != Status.HELD:
             return Outcome(po, False, f"{po} is not held.")
         current = {row["order_sku"]: row for row in po.hold_details.get("lines", [])}
@@ -199,13 +185,13 @@ def purchase_order_reconfirm(
             line.in_stock_at_confirmation = row.get("in_stock")
         PurchaseOrderLine.objects.bulk_update(lines, ["unit_net_price", "in_stock_at_confirmation"])
         old_total = po.total
-        po.total = _recompute_total(po)
+        po.total = recompute_total(po)
         po.confirmed_by = user
         po.confirmed_at = timezone.now()
         po.approved_by = None
         po.approved_at = None
-        needs_approval = _is_approver_needed(po.total)
-        _transition(
+        needs_approval = approval_needed(po.total)
+        transition(
             po,
             Status.AWAITING_APPROVAL if needs_approval else Status.QUEUED,
             actor=user,
@@ -215,7 +201,6 @@ def purchase_order_reconfirm(
         audit_record(
             action=AuditEvent.Action.PO_CONFIRM,
             actor=user,
-            request=request,
             target=po,
             summary=f"{po.external_id} re-confirmed after a price change, total {po.total}",
             details={
@@ -225,5 +210,5 @@ def purchase_order_reconfirm(
             },
         )
         if not needs_approval:
-            _queue_submission(po)
+            queue_submission(po)
     return Outcome(po, True, f"{po.external_id} re-confirmed at {po.total} {po.currency}.")

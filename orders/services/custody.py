@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -29,7 +28,6 @@ def _audit_key(
     action: str,
     key: LicenceKey,
     user: AbstractBaseUser,
-    request: HttpRequest | None,
     what: str,
     **details: int | None,
 ) -> None:
@@ -37,7 +35,6 @@ def _audit_key(
     audit_record(
         action=action,
         actor=user,
-        request=request,
         target=key,
         summary=f"{key.order_sku} {key.key_masked} {what}",
         details={"key_id": key.pk, **details},
@@ -48,7 +45,6 @@ def licence_key_reveal(
     *,
     key_id: int,
     user: AbstractBaseUser,
-    request: HttpRequest | None = None,
     action: str = AuditEvent.Action.KEY_REVEAL,
 ) -> tuple[LicenceKey, str]:
     """The clear key, with an audit row (reveal or copy) naming the key, never its value."""
@@ -60,30 +56,24 @@ def licence_key_reveal(
         action=action,
         key=key,
         user=user,
-        request=request,
         what=f"of {key.purchase_order}",
         purchase_order=key.purchase_order_id,
     )
     return key, value
 
 
-def licence_key_copied(
-    *, key_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> None:
+def licence_key_copied(*, key_id: int, user: AbstractBaseUser) -> None:
     key = LicenceKey.objects.get(pk=key_id)
     _audit_key(
         action=AuditEvent.Action.KEY_COPY,
         key=key,
         user=user,
-        request=request,
         what="copied",
         purchase_order=key.purchase_order_id,
     )
 
 
-def licence_key_assign(
-    *, key_id: int, customer: Customer, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> LicenceKey:
+def licence_key_assign(*, key_id: int, customer: Customer, user: AbstractBaseUser) -> LicenceKey:
     """Give a stock key (no customer yet) to a customer."""
     with transaction.atomic():
         key = LicenceKey.objects.select_for_update().get(pk=key_id)
@@ -98,16 +88,13 @@ def licence_key_assign(
             action=AuditEvent.Action.KEY_ASSIGN,
             key=key,
             user=user,
-            request=request,
             what=f"assigned to {customer}",
             customer=customer.pk,
         )
     return key
 
 
-def customer_keys_export_rows(
-    *, customer: Customer, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> list[list[str]]:
+def customer_keys_export_rows(*, customer: Customer, user: AbstractBaseUser) -> list[list[str]]:
     """Rows of a customer's keys in clear, one audit row per key exported."""
     rows = [["purchase_order", "order_sku", "product", "key", "received_at"]]
     keys = list(customer.keys.select_related("purchase_order").order_by("pk"))
@@ -125,7 +112,6 @@ def customer_keys_export_rows(
             action=AuditEvent.Action.KEY_EXPORT,
             key=key,
             user=user,
-            request=request,
             what=f"exported for {customer}",
             customer=customer.pk,
         )
@@ -137,7 +123,6 @@ def customer_keys_email(
     customer: Customer,
     user: AbstractBaseUser,
     key_ids: Sequence[int] | None = None,
-    request: HttpRequest | None = None,
 ) -> int:
     """Email the customer their keys (all, or the ones given); returns how many were sent."""
     if not customer.email:
@@ -172,7 +157,6 @@ def customer_keys_email(
                 action=AuditEvent.Action.KEY_EMAIL,
                 key=key,
                 user=user,
-                request=request,
                 what=f"emailed to {customer}",
                 customer=customer.pk,
             )

@@ -12,8 +12,8 @@ from django.db import transaction
 from catalog.models import Combination
 
 from ..models import Customer, PurchaseOrder, PurchaseOrderLine
-from ._common import Status, _event, _lock_or_raise, _recompute_total
 from .errors import InvalidState, OrdersError, UnknownCombination
+from .timeline import Status, lock_or_raise, recompute_total, record_event
 
 
 def purchase_order_create(
@@ -23,12 +23,12 @@ def purchase_order_create(
         po = PurchaseOrder.objects.create(
             created_by=user, customer=customer, note=note, status=Status.DRAFT
         )
-        _event(po, from_status="", actor=user, message="Draft created")
+        record_event(po, from_status="", actor=user, message="Draft created")
     return po
 
 
 def _editable(purchase_order_id: int) -> PurchaseOrder:
-    po = _lock_or_raise(purchase_order_id)
+    po = lock_or_raise(purchase_order_id)
     if not po.is_editable:
         raise InvalidState(f"{po} is {po.get_status_display().lower()}: it can no longer be edited")
     return po
@@ -80,6 +80,6 @@ def purchase_order_line_set(
             line.quantity = quantity
             line.unit_net_price = combination.net_price
             line.save(update_fields=["quantity", "unit_net_price"])
-        po.total = _recompute_total(po)
+        po.total = recompute_total(po)
         po.save(update_fields=["total", "updated_at"])
     return line

@@ -77,7 +77,8 @@ def test_two_concurrent_confirms_submit_once(sandbox, combos, buyer, monkeypatch
     """Two tabs (two threads, two DB connections) confirm the same draft at once."""
     submitted: list[int] = []
     monkeypatch.setattr(
-        "orders.tasks.purchase_order_submit.delay", lambda po_id: submitted.append(po_id)
+        "orders.tasks.purchase_order_submit.apply_async",
+        lambda kwargs, **options: submitted.append(kwargs["po_id"]),
     )
     sku = next(s for s, c in sorted(combos.items()) if c.in_stock)
     po = services.purchase_order_create(user=buyer)
@@ -112,7 +113,7 @@ def test_two_concurrent_confirms_submit_once(sandbox, combos, buyer, monkeypatch
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_never_send_the_same_po(sandbox, combos, buyer, monkeypatch):
     """A second worker finds the PO locked by the first and leaves it alone."""
-    monkeypatch.setattr("orders.tasks.purchase_order_submit.delay", lambda po_id: None)
+    monkeypatch.setattr("orders.tasks.purchase_order_submit.apply_async", lambda **kw: None)
     sku = next(s for s, c in sorted(combos.items()) if c.in_stock)
     po = services.purchase_order_create(user=buyer)
     services.purchase_order_line_set(purchase_order_id=po.pk, order_sku=sku, quantity=1)

@@ -96,7 +96,9 @@ def test_unknown_order_is_resolved_by_polling(
     assert po.events.filter(actor_label="beat").exists()
 
 
-def test_po_left_queued_is_sent_by_polling(sandbox, make_po, stock_skus, buyer, monkeypatch):
+def test_po_left_queued_is_sent_by_polling(
+    sandbox, make_po, stock_skus, buyer, monkeypatch, settings
+):
     """The broker was down at confirmation: the submission task never ran."""
     from datetime import timedelta
 
@@ -105,7 +107,7 @@ def test_po_left_queued_is_sent_by_polling(sandbox, make_po, stock_skus, buyer, 
     po = make_po([(stock_skus[0], 1)])
     services.purchase_order_confirm(purchase_order_id=po.pk, user=buyer)  # on_commit never runs
     PurchaseOrder.objects.filter(pk=po.pk).update(
-        updated_at=timezone.now() - tasks.STALE_QUEUED - timedelta(seconds=1)
+        updated_at=timezone.now() - timedelta(seconds=settings.ORDER_RECOVERY_AFTER_SECONDS + 1)
     )
 
     tasks.purchase_orders_poll_pending.delay()

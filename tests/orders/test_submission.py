@@ -72,18 +72,18 @@ def test_worker_killed_between_sending_and_storing_resends_the_same_key(
     class WorkerKilled(BaseException):
         pass
 
-    real_record = submission._record_upstream_order
+    real_record = submission.upstream_order_record
 
     def die(*args, **kwargs):
         raise WorkerKilled
 
-    monkeypatch.setattr(submission, "_record_upstream_order", die)
+    monkeypatch.setattr(submission, "upstream_order_record", die)
     with pytest.raises(WorkerKilled):
         services.purchase_order_submit(purchase_order_id=po.pk)
     po.refresh_from_db()
     # "submitting" was committed before the call; the storing transaction rolled back.
     assert po.status == S.SUBMITTING and po.upstream_id is None
-    monkeypatch.setattr(submission, "_record_upstream_order", real_record)
+    monkeypatch.setattr(submission, "upstream_order_record", real_record)
 
     # Found by externalId: not even a second POST is needed.
     requests_before = list(sandbox.requests)
@@ -105,7 +105,7 @@ def test_replay_with_stored_key_when_lookup_misses(
     with pytest.raises(SubmissionOutcomeUnknown):
         services.purchase_order_submit(purchase_order_id=po.pk)
     # Even when the lookup cannot see the order, the stored Idempotency-Key replays it.
-    monkeypatch.setattr(submission, "_find_upstream_by_external_id", lambda client, ext: None)
+    monkeypatch.setattr(submission, "upstream_find_by_external_id", lambda client, ext: None)
     services.purchase_order_submit(purchase_order_id=po.pk)
     po.refresh_from_db()
     assert po.status == S.DELIVERED
@@ -191,7 +191,7 @@ def test_every_outcome_queues_a_wallet_refresh(
     import wallet.tasks
 
     calls = []
-    monkeypatch.setattr(wallet.tasks.wallet_sync, "delay", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(wallet.tasks.wallet_sync, "apply_async", lambda *a, **k: calls.append(k))
     po = make_po([(stock_skus[0], 1)])
     with django_capture_on_commit_callbacks(execute=True):
         services.purchase_order_confirm(purchase_order_id=po.pk, user=buyer)

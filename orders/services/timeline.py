@@ -1,8 +1,9 @@
-"""Private helpers shared by the orders service modules.
+"""Helpers every orders service module shares: locking a PO, changing its status with a
+timeline entry, numbering it, totalling its lines, and what is announced after commit
+(the submission to queue, the "known" and "settled" signals).
 
-Locking a PO, changing its status with a timeline entry, numbering it, totalling its
-lines and the work queued after commit (submission, wallet refresh, the "known"
-signal). Private to orders.services: other apps call the public services instead.
+Public names on purpose: the service modules of this package use them; other apps call
+the services (or listen to the signals) instead.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.jobs import enqueue
+
 from ..models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderEvent
-from ..signals import purchase_order_known
+from ..signals import purchase_order_known, purchase_order_settled
 from .errors import PurchaseOrderNotFound
 
 logger = logging.getLogger(__name__)
@@ -26,7 +29,7 @@ Status = PurchaseOrder.Status
 CENT = Decimal("0.01")
 
 
-def _transition(
+def transition(
     po: PurchaseOrder,
     to_status: str,
     *,
@@ -39,10 +42,10 @@ def _transition(
     from_status = po.status
     po.status = to_status
     po.save(update_fields=["status", "updated_at", *fields])
-    _event(po, from_status=from_status, actor=actor, actor_label=actor_label, message=message)
+    record_event(po, from_status=from_status, actor=actor, actor_label=actor_label, message=message)
 
 
-def _event(
+def record_event(
     po: PurchaseOrder,
     *,
     from_status: str | None = None,
@@ -60,7 +63,7 @@ def _event(
     )
 
 
-def _lock(purchase_order_id: int, *, skip_locked: bool = False) -> PurchaseOrder | None:
+def lock(purchase_order_id: int, *, skip_locked: bool = False) -> PurchaseOrder | None:
     return (
         PurchaseOrder.objects.select_for_update(skip_locked=skip_locked)
         .filter(pk=purchase_order_id)
@@ -68,14 +71,14 @@ def _lock(purchase_order_id: int, *, skip_locked: bool = False) -> PurchaseOrder
     )
 
 
-def _lock_or_raise(purchase_order_id: int) -> PurchaseOrder:
-    po = _lock(purchase_order_id)
+def lock_or_raise(purchase_order_id: int) -> PurchaseOrder:
+    po = lock(purchase_order_id)
     if po is None:
         raise PurchaseOrderNotFound(f"Purchase order {purchase_order_id} does not exist")
     return po
 
 
-def _next_external_id() -> str:
+def next_external_id() -> str:
     """PO-<year>-<nnnn> from a counter row locked in the calling transaction.
 
     A rolled-back confirmation rolls the counter back too: no gaps. A number already
@@ -95,37 +98,33 @@ def _next_external_id() -> str:
     return candidate
 
 
-def _recompute_total(po: PurchaseOrder) -> Decimal:
+def recompute_total(po: PurchaseOrder) -> Decimal:
     total = Decimal("0.00")
     for line in po.lines.all():
         total += line.unit_net_price * line.quantity
     return total.quantize(CENT)
 
 
-def _queue_submission(po: PurchaseOrder) -> None:
-    from ..tasks import purchase_order_submit
-
-    po_id = po.pk
-    # robust: a broker hiccup must not turn a committed confirmation into an error page;
-    # purchase_orders_poll_pending sends POs left queued.
-    transaction.on_commit(lambda: purchase_order_submit.delay(po_id), robust=True)
+def queue_submission(po: PurchaseOrder) -> None:
+    # Sent on commit; if the broker is down, the recovery sweep sends POs left queued.
+    enqueue("orders.tasks.purchase_order_submit", po_id=po.pk)
 
 
-def _queue_wallet_sync() -> None:
-    """After each submission outcome the wallet has (or has not) moved: refresh it."""
-    try:
-        from wallet.tasks import wallet_sync
-    except ImportError:  # the wallet app may not ship its task in every deployment
-        logger.warning("wallet.tasks.wallet_sync is not available; wallet not refreshed")
-        return
-    transaction.on_commit(lambda: wallet_sync.delay(), robust=True)
+def announce_settled(po: PurchaseOrder) -> None:
+    """After each submission outcome the wallet has (or has not) moved: say so on commit.
+
+    The wallet listens (and refreshes itself); orders does not know who does.
+    """
+    transaction.on_commit(
+        lambda: purchase_order_settled.send(sender=PurchaseOrder, purchase_order=po), robust=True
+    )
 
 
-def _announce_known(po: PurchaseOrder) -> None:
+def announce_known(po: PurchaseOrder) -> None:
     transaction.on_commit(
         lambda: purchase_order_known.send(sender=PurchaseOrder, purchase_order=po), robust=True
     )
 
 
-def _is_approver_needed(total: Decimal) -> bool:
-    return total > settings.PO_APPROVAL_THRESHOLD
+def approval_needed(total: Decimal) -> bool:
+    return bool(total > settings.PO_APPROVAL_THRESHOLD)
