@@ -34,6 +34,17 @@ def stock_skus(combos):
     return in_stock_skus(combos, 10)
 
 
+@pytest.fixture
+def backorder_sku(sandbox, combos):
+    """A sku the sandbox sells but delivers later (paid now, keys by webhook/polling)."""
+    sku = next(s for s, c in sorted(combos.items()) if c.in_stock)
+    sandbox.set_stock(sku, "backorder")
+    combo = combos[sku]
+    combo.in_stock = False  # the local catalog knows it comes later
+    combo.save(update_fields=["in_stock"])
+    return sku
+
+
 @pytest.fixture(autouse=True)
 def _roles(request):
     """Transactional tests flush the tables; put the roles back when they are missing."""
