@@ -209,7 +209,7 @@ def test_import_skips_and_reports_an_unreadable_listed_order(sandbox, monkeypatc
     real_listing = licendi.parsing.parse_order_listing
 
     def with_a_broken_order(payload):
-        items = list(payload["items"]) + [{"externalId": "NO-ID", "status": "delivered"}]
+        items = [*payload["items"], {"externalId": "NO-ID", "status": "delivered"}]
         return real_listing({**payload, "items": items})
 
     monkeypatch.setattr(licendi.parsing, "parse_order_listing", with_a_broken_order)
