@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from catalog.models import Combination
 
@@ -71,9 +71,12 @@ def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:
             Q(upstream_id__isnull=True)
             | Q(invoice_number="")
             | Q(upstream_total__isnull=True)
-            | Q(lines__upstream_unit_price__isnull=True)
+            | Exists(
+                PurchaseOrderLine.objects.filter(
+                    purchase_order=OuterRef("pk"), upstream_unit_price__isnull=True
+                )
+            )
         )
-        .distinct()
         .order_by("pk")
     )
 

@@ -20,7 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from orders.models import PurchaseOrder
+from orders.models import PurchaseOrder, PurchaseOrderLine
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
 
@@ -209,9 +209,12 @@ def purchase_orders_missing_details() -> QuerySet:
             Q(upstream_id__isnull=True)
             | Q(invoice_number="")
             | Q(upstream_total__isnull=True)
-            | Q(lines__upstream_unit_price__isnull=True)
+            | Exists(
+                PurchaseOrderLine.objects.filter(
+                    purchase_order=OuterRef("pk"), upstream_unit_price__isnull=True
+                )
+            )
         )
-        .distinct()
         .select_related("customer")
         .order_by("-created_at", "-id")
     )

@@ -37,3 +37,6 @@ class PurchaseOrderFactory(factory.django.DjangoModelFactory):
     idempotency_key = factory.LazyFunction(uuid.uuid4)
     status = PurchaseOrder.Status.DELIVERED
     total = Decimal("10.00")
+    # What the order answer recorded (a delivered PO without them is listed for follow-up).
+    upstream_total = Decimal("10.00")
+    invoice_number = factory.Sequence(lambda n: f"INV-2026-{n + 1:06d}")
