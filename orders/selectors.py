@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from catalog.models import Combination
@@ -129,18 +126,3 @@ def combination_search(*, query: str, limit: int = 20) -> list[Combination]:
         .select_related("product")
         .order_by("product__name", "order_sku")[:limit]
     )
-
-
-def wallet_balance() -> Any | None:
-    """The wallet balance last seen (wallet app), or None when not known yet."""
-    try:
-        from wallet.selectors import wallet_latest
-    except ImportError:
-        return None
-    return wallet_latest()
-
-
-def balance_enough(*, total: Decimal, wallet: Any | None) -> bool | None:
-    if wallet is None:
-        return None
-    return wallet.balance >= total

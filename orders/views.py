@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -40,13 +41,12 @@ def po_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/po_list.html", {"filter": order_filter, "table": table})
 
 
-def _builder_context(request: HttpRequest, po: PurchaseOrder | None) -> dict:
-    total = po.total if po is not None else 0
-    wallet = selectors.wallet_balance()
+def _builder_context(po: PurchaseOrder | None) -> dict[str, Any]:
+    """The order builder; the wallet balance beside it comes from the wallet's context
+    processor (wallet_known, wallet_balance, ...), compared with `po_total`."""
     return {
         "po": po,
-        "wallet": wallet,
-        "enough": selectors.balance_enough(total=total, wallet=wallet),
+        "po_total": po.total if po is not None else Decimal("0.00"),
         "line_form": LineForm(initial={"quantity": 1}),
     }
 
@@ -79,7 +79,7 @@ def po_create(request: HttpRequest) -> HttpResponse:
         if customer_id.isdigit():
             initial["customer"] = Customer.objects.filter(pk=customer_id).first()
         form = NewOrderForm(initial=initial)
-    context = _builder_context(request, None)
+    context = _builder_context(None)
     context["form"] = form
     return render(request, "orders/po_create.html", context)
 
@@ -105,7 +105,7 @@ def po_edit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = DraftForm(initial={"customer": po.customer, "note": po.note})
     po = selectors.purchase_order_detail(pk=pk)
-    context = _builder_context(request, po)
+    context = _builder_context(po)
     context["form"] = form
     context["add_sku"] = request.GET.get("add", "")
     return render(request, "orders/po_edit.html", context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -83,8 +84,8 @@ def gaps_all() -> QuerySet[Gap]:
     )
 
 
-def wallet_banner_state() -> dict | None:
-    """Balance, currency and open gap count for the banner, in one query."""
+def wallet_banner_state() -> dict[str, Any] | None:
+    """Balance, currency, when it was last seen and the open gap count, in one query."""
     open_gaps = (
         Gap.objects.filter(status=Gap.Status.OPEN)
         .order_by()
@@ -94,8 +95,13 @@ def wallet_banner_state() -> dict | None:
     )
     return (
         BalanceSnapshot.objects.order_by("-recorded_at", "-id")
-        .annotate(open_gaps=Coalesce(Subquery(open_gaps, output_field=IntegerField()), 0))
-        .values("balance", "currency", "open_gaps")
+        .annotate(
+            open_gaps=Coalesce(Subquery(open_gaps, output_field=IntegerField()), 0),
+            synced_at=Subquery(
+                SyncStatus.objects.filter(pk=SyncStatus.SINGLETON_PK).values("last_success_at")[:1]
+            ),
+        )
+        .values("balance", "currency", "open_gaps", "synced_at", "recorded_at")
         .first()
     )
 

@@ -2,7 +2,7 @@
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from backoffice.tables import BaseTable
@@ -55,11 +55,7 @@ class LedgerTable(BaseTable):
         if getattr(record, "po_pk", None) is None:
             return format_html('<span class="badge text-bg-warning">{}</span>', "No PO")
         label = record.po_number or f"#{record.po_pk}"
-        try:
-            url = reverse("orders:po_detail", args=[record.po_pk])
-        except NoReverseMatch:
-            # The orders pages may be absent (e.g. a deployment without them): show the number.
-            return label
+        url = reverse("orders:po_detail", args=[record.po_pk])
         return format_html('<a href="{}">{}</a>', url, label)
 
     def value_po_number(self, record: LedgerEntry) -> str:

@@ -155,9 +155,7 @@ def test_worker_killed_during_submission_and_webhook_processing_recovers_within_
         method="POST", path="/api/orders", kind="latency", seconds=4.0, when="during"
     )
     services.purchase_order_confirm(purchase_order_id=po.pk, user=buyer)  # queued on commit
-    wait_for(
-        lambda: ("POST", "/api/orders") in sandbox.requests, timeout=60, what="the order call"
-    )
+    wait_for(lambda: ("POST", "/api/orders") in sandbox.requests, timeout=60, what="the order call")
     time.sleep(0.5)
     worker.kill()
     killed_at = time.monotonic()
@@ -174,9 +172,7 @@ def test_worker_killed_during_submission_and_webhook_processing_recovers_within_
     # --- 2. killed inside a webhook event's processing --------------------------------
     later = make_po([(backorder_sku, 1)])
     services.purchase_order_confirm(purchase_order_id=later.pk, user=buyer)
-    wait_for(
-        lambda: _status(later) == S.PENDING_DELIVERY, timeout=60, what="the backorder PO"
-    )
+    wait_for(lambda: _status(later) == S.PENDING_DELIVERY, timeout=60, what="the backorder PO")
     sandbox.release_pending(later.upstream_id)
     released = sandbox.orders[later.upstream_id]
     key = released["items"][0]["keys"][0]
@@ -195,9 +191,7 @@ def test_worker_killed_during_submission_and_webhook_processing_recovers_within_
     holder = connections.create_connection("default")
     holder.set_autocommit(False)
     with holder.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM orders_purchaseorder WHERE id = %s FOR UPDATE", [later.pk]
-        )
+        cursor.execute("SELECT id FROM orders_purchaseorder WHERE id = %s FOR UPDATE", [later.pk])
     webhook_event_record(
         delivery=Delivery(
             event_id="evt_kill_test",
