@@ -24,6 +24,7 @@ from .errors import (
     is_definite_refusal,
     is_transient,
 )
+from .parsing import parse_ledger_statement
 from .records import (
     Axis,
     Balance,
@@ -98,4 +99,5 @@ __all__ = [
     "is_definite_refusal",
     "is_transient",
     "load_bundled_spec",
+    "parse_ledger_statement",
 ]

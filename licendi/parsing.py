@@ -323,6 +323,17 @@ def parse_ledger_entry(value: Any, ctx: str) -> LedgerEntry:
     )
 
 
+def parse_ledger_statement(raw: bytes) -> list[LedgerEntry]:
+    """Ledger entries from a statement file: the balance answer's ledger JSON
+    (`{"ledger": [...]}`, `{"items": [...]}` or a bare list). Raises ContractError."""
+    data = loads(raw)
+    if isinstance(data, Mapping):
+        data = data.get("ledger", data.get("items"))
+    if not isinstance(data, list):
+        raise ContractError('expected a list of ledger entries or {"ledger": [...]}')
+    return list(_each(data, "ledger", parse_ledger_entry))
+
+
 def parse_balance(value: Any) -> Balance:
     obj = _obj(value, "")
     ledger, _ = unwrap_list(obj.get("ledger", []), "ledger")

@@ -11,7 +11,6 @@ supplier's statement); a later read that adds nothing in between proves nothing.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from django.utils import timezone
 import licendi
 from backoffice.jobs import enqueue
 from backoffice.upstream import licendi_client
-from licendi import parsing
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
 
@@ -436,16 +434,6 @@ def ledger_statement_parse(*, raw: bytes) -> list[licendi.LedgerEntry]:
     upstream shape.
     """
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WalletError(f"The file is not JSON: {exc}") from exc
-    if isinstance(data, dict):
-        data = data.get("ledger", data.get("items"))
-    if not isinstance(data, list):
-        raise WalletError('Expected a list of ledger entries or {"ledger": [...]}.')
-    try:
-        return [
-            parsing.parse_ledger_entry(item, f"ledger[{index}]") for index, item in enumerate(data)
-        ]
+        return licendi.parse_ledger_statement(raw)
     except licendi.ContractError as exc:
-        raise WalletError(f"Not a ledger entry: {exc}") from exc
+        raise WalletError(f"The file is not JSON ledger entries: {exc.message}") from exc
