@@ -1,17 +1,31 @@
 """Read-mostly admin: keys are shown masked and cannot be edited here."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 
 from .models import Customer, LicenceKey, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine
 
+# The admin classes are generic only to the type checker (django-stubs); at run time
+# they are plain classes (django-stubs-ext is not a runtime dependency).
+if TYPE_CHECKING:
+    CustomerAdminBase = admin.ModelAdmin[Customer]
+    PurchaseOrderAdminBase = admin.ModelAdmin[PurchaseOrder]
+    LicenceKeyAdminBase = admin.ModelAdmin[LicenceKey]
+    LineInlineBase = admin.TabularInline[PurchaseOrderLine, PurchaseOrder]
+    EventInlineBase = admin.TabularInline[PurchaseOrderEvent, PurchaseOrder]
+else:
+    CustomerAdminBase = PurchaseOrderAdminBase = LicenceKeyAdminBase = admin.ModelAdmin
+    LineInlineBase = EventInlineBase = admin.TabularInline
+
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(CustomerAdminBase):
     list_display = ("name", "company", "email", "vat_id")
     search_fields = ("name", "company", "email", "vat_id")
 
 
-class LineInline(admin.TabularInline):
+class LineInline(LineInlineBase):
     model = PurchaseOrderLine
     extra = 0
     can_delete = False
@@ -26,7 +40,7 @@ class LineInline(admin.TabularInline):
     )
 
 
-class EventInline(admin.TabularInline):
+class EventInline(EventInlineBase):
     model = PurchaseOrderEvent
     extra = 0
     can_delete = False
@@ -34,7 +48,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(admin.ModelAdmin):
+class PurchaseOrderAdmin(PurchaseOrderAdminBase):
     list_display = ("__str__", "status", "source", "customer", "total", "upstream_id", "created_at")
     list_filter = ("status", "source")
     search_fields = ("external_id", "upstream_id")
@@ -44,7 +58,7 @@ class PurchaseOrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(LicenceKey)
-class LicenceKeyAdmin(admin.ModelAdmin):
+class LicenceKeyAdmin(LicenceKeyAdminBase):
     list_display = (
         "purchase_order",
         "order_sku",

@@ -28,7 +28,9 @@ class PurchaseOrderFilter(django_filters.FilterSet):
             for widget in getattr(field.widget, "widgets", ()):
                 widget.attrs.setdefault("class", css)
 
-    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_q(
+        self, queryset: QuerySet[PurchaseOrder], name: str, value: str
+    ) -> QuerySet[PurchaseOrder]:
         value = value.strip()
         if not value:
             return queryset

@@ -1,5 +1,7 @@
 """Forms of the orders pages: they parse input; the services change state."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from .models import Customer
@@ -13,7 +15,13 @@ class BootstrapMixin:
             field.widget.attrs.setdefault("class", css)
 
 
-class CustomerForm(BootstrapMixin, forms.ModelForm):
+if TYPE_CHECKING:
+    CustomerFormBase = forms.ModelForm[Customer]
+else:  # generic to the type checker only (no django-stubs-ext at run time)
+    CustomerFormBase = forms.ModelForm
+
+
+class CustomerForm(BootstrapMixin, CustomerFormBase):
     class Meta:
         model = Customer
         fields = ["name", "company", "email", "vat_id", "notes"]

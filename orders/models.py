@@ -319,6 +319,6 @@ class PurchaseOrderEvent(models.Model):
 
     @property
     def who(self) -> str:
-        if self.actor_id:
+        if self.actor is not None:
             return self.actor.get_username()
         return self.actor_label or "system"

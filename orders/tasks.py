@@ -28,7 +28,7 @@ def _countdown(seconds: float) -> float:
 
 
 @shared_task(bind=True, max_retries=SUBMIT_MAX_RETRIES, acks_late=True)
-def purchase_order_submit(self: Task, po_id: int) -> str:
+def purchase_order_submit(self: Task[Any, str], po_id: int) -> str:
     try:
         result = services.purchase_order_submit(purchase_order_id=po_id)
     except services.SubmissionOutcomeUnknown as exc:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,12 +26,19 @@ from .forms import CustomerForm, DraftForm, KeyAssignForm, LineForm, NewOrderFor
 from .models import Customer, LicenceKey, PurchaseOrder, UnexpectedKey
 from .tables import CustomerTable, PurchaseOrderTable, StockKeyTable
 
+
+class StaffRequest(HttpRequest):
+    """A request that passed `permission_required`: its user is signed in."""
+
+    user: User
+
+
 # ----------------------------------------------------------------- purchase orders
 
 
 @permission_required(p.VIEW)
 @require_GET
-def po_list(request: HttpRequest) -> HttpResponse:
+def po_list(request: StaffRequest) -> HttpResponse:
     order_filter = PurchaseOrderFilter(request.GET, queryset=selectors.purchase_order_list())
     table = PurchaseOrderTable(order_filter.qs)
     RequestConfig(request).configure(table)
@@ -52,7 +60,7 @@ def _builder_context(po: PurchaseOrder | None) -> dict[str, Any]:
 
 
 @permission_required(p.PLACE_ORDERS)
-def po_create(request: HttpRequest) -> HttpResponse:
+def po_create(request: StaffRequest) -> HttpResponse:
     """A new draft, optionally starting with `?add=<order_sku>` from the catalog."""
     if request.method == "POST":
         form = NewOrderForm(request.POST)
@@ -85,7 +93,7 @@ def po_create(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.PLACE_ORDERS)
-def po_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def po_edit(request: StaffRequest, pk: int) -> HttpResponse:
     po = get_object_or_404(PurchaseOrder, pk=pk)
     if not po.is_editable:
         return redirect(po)
@@ -113,7 +121,7 @@ def po_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.PLACE_ORDERS)
 @require_POST
-def po_line_set(request: HttpRequest, pk: int) -> HttpResponse:
+def po_line_set(request: StaffRequest, pk: int) -> HttpResponse:
     form = LineForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give an order sku and a quantity between 0 and 1000.")
@@ -131,7 +139,7 @@ def po_line_set(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.PLACE_ORDERS)
 @require_GET
-def combination_search(request: HttpRequest) -> HttpResponse:
+def combination_search(request: StaffRequest) -> HttpResponse:
     results = selectors.combination_search(query=request.GET.get("q", ""))
     return render(
         request,
@@ -142,7 +150,7 @@ def combination_search(request: HttpRequest) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_GET
-def po_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def po_detail(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         po = selectors.purchase_order_detail(pk=pk)
     except ObjectDoesNotExist as exc:
@@ -168,7 +176,7 @@ def po_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _po_action(
-    request: HttpRequest, pk: int, action: Callable[..., services.Outcome], **kwargs: Any
+    request: StaffRequest, pk: int, action: Callable[..., services.Outcome], **kwargs: Any
 ) -> HttpResponse:
     try:
         outcome = action(purchase_order_id=pk, user=request.user, **kwargs)
@@ -183,31 +191,31 @@ def _po_action(
 
 @permission_required(p.PLACE_ORDERS)
 @require_POST
-def po_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def po_confirm(request: StaffRequest, pk: int) -> HttpResponse:
     return _po_action(request, pk, services.purchase_order_confirm)
 
 
 @permission_required(p.PLACE_ORDERS)
 @require_POST
-def po_reconfirm(request: HttpRequest, pk: int) -> HttpResponse:
+def po_reconfirm(request: StaffRequest, pk: int) -> HttpResponse:
     return _po_action(request, pk, services.purchase_order_reconfirm)
 
 
 @permission_required(p.PLACE_ORDERS)
 @require_POST
-def po_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def po_cancel(request: StaffRequest, pk: int) -> HttpResponse:
     return _po_action(request, pk, services.purchase_order_cancel)
 
 
 @permission_required(p.APPROVE_ORDERS)
 @require_POST
-def po_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def po_approve(request: StaffRequest, pk: int) -> HttpResponse:
     return _po_action(request, pk, services.purchase_order_approve)
 
 
 @permission_required(p.APPROVE_ORDERS)
 @require_POST
-def po_reject(request: HttpRequest, pk: int) -> HttpResponse:
+def po_reject(request: StaffRequest, pk: int) -> HttpResponse:
     form = RejectForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return _po_action(request, pk, services.purchase_order_reject, reason=reason)
@@ -215,26 +223,26 @@ def po_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.PLACE_ORDERS)
 @require_POST
-def po_check_upstream(request: HttpRequest, pk: int) -> HttpResponse:
+def po_check_upstream(request: StaffRequest, pk: int) -> HttpResponse:
     """Ask Licendi now whether it has this unresolved PO's order."""
     return _po_action(request, pk, services.purchase_order_check_upstream)
 
 
 @permission_required(p.PLACE_ORDERS)
 @require_POST
-def po_not_placed_request(request: HttpRequest, pk: int) -> HttpResponse:
+def po_not_placed_request(request: StaffRequest, pk: int) -> HttpResponse:
     return _po_action(request, pk, services.purchase_order_not_placed_request)
 
 
 @permission_required(p.APPROVE_ORDERS)
 @require_POST
-def po_not_placed_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def po_not_placed_approve(request: StaffRequest, pk: int) -> HttpResponse:
     return _po_action(request, pk, services.purchase_order_not_placed_approve)
 
 
 @permission_required(p.APPROVE_ORDERS)
 @require_POST
-def unexpected_key_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def unexpected_key_decide(request: StaffRequest, pk: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     try:
         key = services.unexpected_key_decide(
@@ -251,7 +259,7 @@ def unexpected_key_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.RUN_SYNCS)
 @require_POST
-def po_sync(request: HttpRequest) -> HttpResponse:
+def po_sync(request: StaffRequest) -> HttpResponse:
     """Import outside orders and poll pending ones now instead of waiting for beat."""
     services.purchase_orders_sync_request()
     messages.info(request, "Order import and key polling started.")
@@ -269,7 +277,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 @permission_required(p.REVEAL_KEYS)
 @require_POST
-def key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def key_reveal(request: StaffRequest, pk: int) -> HttpResponse:
     """htmx swap of one masked key for its clear value (audited)."""
     try:
         key, value = services.licence_key_reveal(key_id=pk, user=request.user)
@@ -281,7 +289,7 @@ def key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.REVEAL_KEYS)
 @require_POST
-def key_copied(request: HttpRequest, pk: int) -> HttpResponse:
+def key_copied(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         services.licence_key_copied(key_id=pk, user=request.user)
     except LicenceKey.DoesNotExist as exc:
@@ -291,7 +299,7 @@ def key_copied(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.MANAGE_CUSTOMERS)
 @require_POST
-def key_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def key_assign(request: StaffRequest, pk: int) -> HttpResponse:
     form = KeyAssignForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a customer.")
@@ -311,7 +319,7 @@ def key_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_GET
-def key_stock(request: HttpRequest) -> HttpResponse:
+def key_stock(request: StaffRequest) -> HttpResponse:
     table = StockKeyTable(selectors.stock_keys())
     RequestConfig(request).configure(table)
     return render(
@@ -330,7 +338,7 @@ def key_stock(request: HttpRequest) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_GET
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: StaffRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     table = CustomerTable(selectors.customer_list(search=search))
     RequestConfig(request).configure(table)
@@ -338,7 +346,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_CUSTOMERS)
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: StaffRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         customer = services.customer_create(**form.cleaned_data)
@@ -348,7 +356,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_CUSTOMERS)
-def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_edit(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     form = CustomerForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
@@ -360,7 +368,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_GET
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_detail(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     orders = PurchaseOrderTable(selectors.customer_orders(customer=customer), prefix="po-")
     RequestConfig(request).configure(orders)
@@ -379,7 +387,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.REVEAL_KEYS)
 @require_GET
-def customer_keys_export(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_keys_export(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     rows = services.customer_keys_export_rows(customer=customer, user=request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -393,7 +401,7 @@ def customer_keys_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.REVEAL_KEYS)
 @require_POST
-def customer_keys_email(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_keys_email(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     try:
         sent = services.customer_keys_email(customer=customer, user=request.user)

@@ -1,18 +1,27 @@
 """Read-only admin: the mirror is written by syncs and imports only, never by hand."""
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
 
+if TYPE_CHECKING:
+    ModelAdminBase = admin.ModelAdmin[Any]
+else:  # generic to the type checker only (no django-stubs-ext at run time)
+    ModelAdminBase = admin.ModelAdmin
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
+
+class ReadOnlyAdmin(ModelAdminBase):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

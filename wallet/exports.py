@@ -7,7 +7,8 @@ the same columns as the page's table.
 """
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import tablib
 from django.db.models import QuerySet
@@ -63,6 +64,7 @@ def ledger_export_response(
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"export format must be one of {EXPORT_FORMATS}")
     headers = [label for label, _ in COLUMNS]
+    response: HttpResponse | StreamingHttpResponse
     if fmt == "csv":
         writer = csv.writer(_Echo())
         lines = (writer.writerow(row) for row in _chain([headers], _rows(entries)))
@@ -79,6 +81,6 @@ def ledger_export_response(
     return response
 
 
-def _chain(*parts):
+def _chain(*parts: Iterable[list[Any]]) -> Iterator[list[Any]]:
     for part in parts:
         yield from part

@@ -28,10 +28,14 @@ class LedgerFilter(django_filters.FilterSet):
         model = LedgerEntry
         fields: list[str] = []
 
-    def filter_matched(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_matched(
+        self, queryset: QuerySet[LedgerEntry], name: str, value: str
+    ) -> QuerySet[LedgerEntry]:
         return selectors.ledger_filter_matched(queryset, matched=value == "yes")
 
-    def filter_reference(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_reference(
+        self, queryset: QuerySet[LedgerEntry], name: str, value: str
+    ) -> QuerySet[LedgerEntry]:
         """Prefix of the upstream order id, an exact ledger id, or one of our PO numbers.
 
         Prefix and exact matches use the indexes; a free-text search of descriptions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -84,7 +85,7 @@ def gaps_all() -> QuerySet[Gap]:
     )
 
 
-def wallet_banner_state() -> dict[str, Any] | None:
+def wallet_banner_state() -> Mapping[str, Any] | None:
     """Balance, currency, when it was last seen and the open gap count, in one query."""
     open_gaps = (
         Gap.objects.filter(status=Gap.Status.OPEN)
@@ -110,7 +111,7 @@ def sync_failures_recent(*, limit: int = 5) -> list[SyncFailure]:
     return list(SyncFailure.objects.order_by("-occurred_at", "-id")[:limit])
 
 
-def _po_by_reference() -> QuerySet:
+def _po_by_reference() -> QuerySet[PurchaseOrder]:
     # upstream_id is unique, so at most one PO matches; order_by() drops the model's
     # default ordering, which would make PostgreSQL sort inside every subquery.
     return PurchaseOrder.objects.filter(upstream_id=OuterRef("reference")).order_by()
@@ -153,17 +154,22 @@ def ledger_attach_purchase_orders(entries: list[LedgerEntry]) -> None:
             ).values_list("upstream_id", "pk", "external_id")
         }
     for entry in entries:
-        entry.po_pk, entry.po_number = found.get(entry.reference, (None, None))
+        # Attributes of the page's rows, like ledger_annotate_po's annotations.
+        po_pk, po_number = found.get(entry.reference or "", (None, None))
+        setattr(entry, "po_pk", po_pk)  # noqa: B010 - not a model field
+        setattr(entry, "po_number", po_number)  # noqa: B010 - not a model field
 
 
-def ledger_filter_matched(entries: QuerySet[LedgerEntry], *, matched: bool) -> QuerySet:
+def ledger_filter_matched(
+    entries: QuerySet[LedgerEntry], *, matched: bool
+) -> QuerySet[LedgerEntry]:
     # An order entry without a reference cannot be matched: it counts as unmatched.
     linked = entries.filter(type__in=ORDER_LINKED_TYPES)
     has_po = Exists(_po_by_reference())
     return linked.filter(has_po) if matched else linked.exclude(has_po)
 
 
-def ledger_totals_by_type(entries: QuerySet[LedgerEntry]) -> list[dict]:
+def ledger_totals_by_type(entries: QuerySet[LedgerEntry]) -> list[Mapping[str, Any]]:
     """Count and sum per type of the (filtered) entries: one aggregate query."""
     return list(
         entries.order_by()
@@ -173,7 +179,7 @@ def ledger_totals_by_type(entries: QuerySet[LedgerEntry]) -> list[dict]:
     )
 
 
-def ledger_chart_points(*, limit: int = 500) -> list[dict]:
+def ledger_chart_points(*, limit: int = 500) -> list[dict[str, str]]:
     """Balance after each of the last `limit` entries, oldest first, for the chart."""
     rows = LedgerEntry.objects.order_by("-position").values("created_at", "balance_after")[:limit]
     return [
@@ -190,7 +196,7 @@ def debits_without_po() -> QuerySet[LedgerEntry]:
     return ledger_filter_matched(ledger_entries(), matched=False)
 
 
-def purchase_orders_without_debit() -> QuerySet:
+def purchase_orders_without_debit() -> QuerySet[PurchaseOrder]:
     """POs placed upstream whose upstream order id no ledger entry references yet."""
     debited = LedgerEntry.objects.filter(
         type=LedgerEntry.Type.ORDER, reference=OuterRef("upstream_id")
@@ -206,7 +212,7 @@ def purchase_orders_without_debit() -> QuerySet:
     )
 
 
-def purchase_orders_missing_details() -> QuerySet:
+def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:
     """Delivered POs still without their Licendi invoice, charged total or line prices
     (their order answer was lost and re-reading the order has not succeeded yet)."""
     return (
@@ -230,7 +236,7 @@ def ledger_mirror_start() -> LedgerEntry | None:
     return LedgerEntry.objects.order_by("position").first()
 
 
-def gaps_open_summary() -> dict:
+def gaps_open_summary() -> dict[str, Any]:
     """Number of open gaps and the money they leave unaccounted for: one query."""
     return Gap.objects.filter(status=Gap.Status.OPEN).aggregate(
         count=Count("id"),

@@ -424,7 +424,7 @@ def wallet_sync_soon_countdown() -> int:
     wanted = settings.WALLET_SYNC_SOON_SECONDS
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
     visibility = int(options.get("visibility_timeout", 3600))
-    return max(1, min(wanted, visibility // 2))
+    return max(1, min(int(wanted), visibility // 2))
 
 
 def ledger_statement_parse(*, raw: bytes) -> list[licendi.LedgerEntry]:

@@ -1,7 +1,10 @@
 """Tables of the wallet pages."""
 
+from typing import TYPE_CHECKING, Any
+
 import django_tables2 as tables
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -9,18 +12,23 @@ from backoffice.tables import BaseTable
 
 from .models import Gap, LedgerEntry
 
+if TYPE_CHECKING:
+    PaginatorBase = Paginator[Any]
+else:  # generic to the type checker only (no django-stubs-ext at run time)
+    PaginatorBase = Paginator
 
-class KnownCountPaginator(Paginator):
+
+class KnownCountPaginator(PaginatorBase):
     """A paginator told the row count, when the page already computed it (no COUNT query)."""
 
-    def __init__(self, *args, known_count: int | None = None, **kwargs):
+    def __init__(self, *args: Any, known_count: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if known_count is not None:
             self.__dict__["count"] = known_count  # fills the cached_property
 
 
 class MoneyColumn(tables.Column):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("attrs", {"td": {"class": "money"}, "th": {"class": "money"}})
         super().__init__(*args, **kwargs)
 
@@ -37,7 +45,7 @@ class LedgerTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = LedgerEntry
-        fields = (
+        fields: tuple[str, ...] = (
             "created_at",
             "upstream_id",
             "type",
@@ -52,19 +60,22 @@ class LedgerTable(BaseTable):
     def render_po_number(self, record: LedgerEntry) -> str:
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
             return ""
-        if getattr(record, "po_pk", None) is None:
+        po_pk = getattr(record, "po_pk", None)  # set by wallet.selectors, not a field
+        if po_pk is None:
             return format_html('<span class="badge text-bg-warning">{}</span>', "No PO")
-        label = record.po_number or f"#{record.po_pk}"
-        url = reverse("orders:po_detail", args=[record.po_pk])
+        label = getattr(record, "po_number", None) or f"#{po_pk}"
+        url = reverse("orders:po_detail", args=[po_pk])
         return format_html('<a href="{}">{}</a>', url, label)
 
     def value_po_number(self, record: LedgerEntry) -> str:
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
             return ""
         po_pk = getattr(record, "po_pk", None)
-        return record.po_number or ("" if po_pk is None else str(po_pk))
+        return getattr(record, "po_number", None) or ("" if po_pk is None else str(po_pk))
 
-    def order_created_at(self, queryset, is_descending):
+    def order_created_at(
+        self, queryset: QuerySet[LedgerEntry], is_descending: bool
+    ) -> tuple[QuerySet[LedgerEntry], bool]:
         # Chain order, not timestamps: entries within one second keep their true order.
         return queryset.order_by("-position" if is_descending else "position"), True
 

@@ -1,8 +1,10 @@
 """Celery tasks of the wallet: thin wrappers around wallet.services."""
 
 import logging
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.conf import settings
 from django.core.cache import cache
 
 import licendi
@@ -11,6 +13,7 @@ from . import services
 
 logger = logging.getLogger(__name__)
 
+SYNC_MAX_RETRIES = 3
 # Only one follow-up read is queued at a time, however many orders ask for one.
 _SOON_KEY = "wallet:sync-soon-queued"
 
@@ -18,10 +21,10 @@ _SOON_KEY = "wallet:sync-soon-queued"
 @shared_task(
     bind=True,
     name="wallet.tasks.wallet_sync",
-    max_retries=3,
+    max_retries=SYNC_MAX_RETRIES,
     acks_late=True,
 )
-def wallet_sync(self, reason: str = "schedule") -> dict:
+def wallet_sync(self: Task[Any, dict[str, int]], reason: str = "schedule") -> dict[str, int]:
     """Read the balance and ledger upstream (beat, after every order, the Refresh button).
 
     Retries with backoff only on transient upstream errors; every failure is recorded by
@@ -31,8 +34,12 @@ def wallet_sync(self, reason: str = "schedule") -> dict:
     try:
         result = services.wallet_sync()
     except licendi.LicendiError as exc:
-        if licendi.is_transient(exc) and self.request.retries < self.max_retries:
-            countdown = min(services.wallet_sync_soon_countdown() * 2**self.request.retries, 600)
+        retries = self.request.retries or 0
+        if licendi.is_transient(exc) and retries < SYNC_MAX_RETRIES:
+            countdown = min(
+                services.wallet_sync_soon_countdown() * 2**retries,
+                settings.CELERY_MAX_COUNTDOWN_SECONDS,
+            )
             raise self.retry(exc=exc, countdown=countdown) from exc
         raise
     if result.may_have_missed:

@@ -1,10 +1,11 @@
 """Wallet pages: overview, ledger (filter, totals, export), gaps, reconciliation."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
@@ -26,7 +27,7 @@ from .tables import (
 )
 
 
-def _wallet_context() -> dict:
+def _wallet_context() -> dict[str, Any]:
     """What every wallet page shows at the top: three small queries."""
     gaps_summary = selectors.gaps_open_summary()
     return {
@@ -58,7 +59,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.VIEW_FINANCE)
-def ledger(request: HttpRequest) -> HttpResponse:
+def ledger(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if request.GET.get("_export") and not request.user.has_perm(p.EXPORT_DATA):
         raise PermissionDenied
     ledger_filter = LedgerFilter(request.GET or None, queryset=selectors.ledger_entries())
@@ -174,7 +175,11 @@ def _per_page(request: HttpRequest) -> int:
 
 
 def _filters(request: HttpRequest) -> dict[str, str]:
-    return {k: v for k, v in request.GET.items() if k not in ("_export", "page") and v}
+    return {
+        k: v
+        for k, v in request.GET.items()
+        if k not in ("_export", "page") and isinstance(v, str) and v
+    }
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,7 +38,7 @@ class Outcome:
     message: str
 
 
-def purchase_order_confirm(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
+def purchase_order_confirm(*, purchase_order_id: int, user: User) -> Outcome:
     """Freeze prices, number the PO, store its Idempotency-Key and queue it (or ask for
     approval). A second confirmation (double click, second tab) changes nothing."""
     with transaction.atomic():
@@ -88,7 +88,7 @@ def purchase_order_confirm(*, purchase_order_id: int, user: AbstractBaseUser) ->
     return Outcome(po, True, message)
 
 
-def purchase_order_approve(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
+def purchase_order_approve(*, purchase_order_id: int, user: User) -> Outcome:
     with transaction.atomic():
         po = lock_or_raise(purchase_order_id)
         if po.status != Status.AWAITING_APPROVAL:
@@ -120,7 +120,7 @@ def purchase_order_approve(*, purchase_order_id: int, user: AbstractBaseUser) ->
 def purchase_order_reject(
     *,
     purchase_order_id: int,
-    user: AbstractBaseUser,
+    user: User,
     reason: str = "",
 ) -> Outcome:
     with transaction.atomic():
@@ -143,7 +143,7 @@ def purchase_order_reject(
 CANCELLABLE = frozenset({Status.DRAFT, Status.AWAITING_APPROVAL, Status.QUEUED, Status.HELD})
 
 
-def purchase_order_cancel(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
+def purchase_order_cancel(*, purchase_order_id: int, user: User) -> Outcome:
     """Only before anything was sent upstream (the submission task locks and re-checks)."""
     with transaction.atomic():
         po = lock_or_raise(purchase_order_id)
@@ -165,7 +165,7 @@ def purchase_order_cancel(*, purchase_order_id: int, user: AbstractBaseUser) -> 
     return Outcome(po, True, f"{po} cancelled.")
 
 
-def purchase_order_reconfirm(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
+def purchase_order_reconfirm(*, purchase_order_id: int, user: User) -> Outcome:
     """Accept the figures that held a PO: the new prices become the confirmed ones and the
     PO is queued again (or goes to approval when it now crosses the threshold)."""
     with transaction.atomic():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -27,7 +27,7 @@ def _audit_key(
     *,
     action: str,
     key: LicenceKey,
-    user: AbstractBaseUser,
+    user: User,
     what: str,
     **details: int | None,
 ) -> None:
@@ -44,7 +44,7 @@ def _audit_key(
 def licence_key_reveal(
     *,
     key_id: int,
-    user: AbstractBaseUser,
+    user: User,
     action: str = AuditEvent.Action.KEY_REVEAL,
 ) -> tuple[LicenceKey, str]:
     """The clear key, with an audit row (reveal or copy) naming the key, never its value."""
@@ -62,7 +62,7 @@ def licence_key_reveal(
     return key, value
 
 
-def licence_key_copied(*, key_id: int, user: AbstractBaseUser) -> None:
+def licence_key_copied(*, key_id: int, user: User) -> None:
     key = LicenceKey.objects.get(pk=key_id)
     _audit_key(
         action=AuditEvent.Action.KEY_COPY,
@@ -73,7 +73,7 @@ def licence_key_copied(*, key_id: int, user: AbstractBaseUser) -> None:
     )
 
 
-def licence_key_assign(*, key_id: int, customer: Customer, user: AbstractBaseUser) -> LicenceKey:
+def licence_key_assign(*, key_id: int, customer: Customer, user: User) -> LicenceKey:
     """Give a stock key (no customer yet) to a customer."""
     with transaction.atomic():
         key = LicenceKey.objects.select_for_update().get(pk=key_id)
@@ -94,7 +94,7 @@ def licence_key_assign(*, key_id: int, customer: Customer, user: AbstractBaseUse
     return key
 
 
-def customer_keys_export_rows(*, customer: Customer, user: AbstractBaseUser) -> list[list[str]]:
+def customer_keys_export_rows(*, customer: Customer, user: User) -> list[list[str]]:
     """Rows of a customer's keys in clear, one audit row per key exported."""
     rows = [["purchase_order", "order_sku", "product", "key", "received_at"]]
     keys = list(customer.keys.select_related("purchase_order").order_by("pk"))
@@ -121,16 +121,16 @@ def customer_keys_export_rows(*, customer: Customer, user: AbstractBaseUser) -> 
 def customer_keys_email(
     *,
     customer: Customer,
-    user: AbstractBaseUser,
+    user: User,
     key_ids: Sequence[int] | None = None,
 ) -> int:
     """Email the customer their keys (all, or the ones given); returns how many were sent."""
     if not customer.email:
         raise OrdersError(f"{customer} has no email address")
-    keys = customer.keys.select_related("purchase_order").order_by("pk")
+    chosen = customer.keys.select_related("purchase_order").order_by("pk")
     if key_ids is not None:
-        keys = keys.filter(pk__in=key_ids)
-    keys = list(keys)
+        chosen = chosen.filter(pk__in=key_ids)
+    keys = list(chosen)
     if not keys:
         raise OrdersError(f"{customer} holds no keys to send")
     items = [

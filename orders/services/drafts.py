@@ -6,7 +6,7 @@ confirmation (see confirmation.py).
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from catalog.models import Combination
@@ -17,7 +17,7 @@ from .timeline import Status, lock_or_raise, recompute_total, record_event
 
 
 def purchase_order_create(
-    *, user: AbstractBaseUser, customer: Customer | None = None, note: str = ""
+    *, user: User, customer: Customer | None = None, note: str = ""
 ) -> PurchaseOrder:
     with transaction.atomic():
         po = PurchaseOrder.objects.create(

@@ -9,7 +9,7 @@ Every step writes an audit row and a timeline entry.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ def _lookup(po: PurchaseOrder, client: licendi.LicendiClient) -> licendi.Order |
         raise OrdersError(f"Licendi could not be asked: {exc}") from exc
 
 
-def purchase_order_check_upstream(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
+def purchase_order_check_upstream(*, purchase_order_id: int, user: User) -> Outcome:
     """Ask Licendi now whether it has this PO's order, and record it when it does."""
     with transaction.atomic():
         po = _lock_unresolved(purchase_order_id)
@@ -83,7 +83,7 @@ def purchase_order_check_upstream(*, purchase_order_id: int, user: AbstractBaseU
     return Outcome(po, found is not None, message)
 
 
-def purchase_order_not_placed_request(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
+def purchase_order_not_placed_request(*, purchase_order_id: int, user: User) -> Outcome:
     """First of two people: ask for an unresolved PO to be marked as not placed."""
     with transaction.atomic():
         po = _lock_unresolved(purchase_order_id)
@@ -105,7 +105,7 @@ def purchase_order_not_placed_request(*, purchase_order_id: int, user: AbstractB
     return Outcome(po, True, f"{po} awaits a second person to mark it as not placed.")
 
 
-def purchase_order_not_placed_approve(*, purchase_order_id: int, user: AbstractBaseUser) -> Outcome:
+def purchase_order_not_placed_approve(*, purchase_order_id: int, user: User) -> Outcome:
     """Second person: Licendi is asked again; only when it has no order with this PO's
     externalId is the PO marked failed ("not placed"). Found: it is recorded instead."""
     with transaction.atomic():
@@ -162,9 +162,7 @@ def purchase_order_not_placed_approve(*, purchase_order_id: int, user: AbstractB
     return Outcome(po, changed, message)
 
 
-def unexpected_key_decide(
-    *, unexpected_key_id: int, decision: str, user: AbstractBaseUser
-) -> UnexpectedKey:
+def unexpected_key_decide(*, unexpected_key_id: int, decision: str, user: User) -> UnexpectedKey:
     """Record a person's decision on a key no line could take (kept or dismissed)."""
     if decision not in (UnexpectedKey.Decision.KEPT, UnexpectedKey.Decision.DISMISSED):
         raise OrdersError("Choose to keep or to dismiss the key")

@@ -1,8 +1,9 @@
 """Import ledger entries the 20-entry window missed (e.g. from the supplier's statement)."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wallet import services
 
@@ -13,10 +14,10 @@ class Command(BaseCommand):
         "Open gaps close only when the imported entries make the chain hold exactly."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path, help='JSON file: [...] or {"ledger": [...]}')
 
-    def handle(self, *args, path: Path, **options):
+    def handle(self, *args: Any, path: Path, **options: Any) -> None:
         try:
             entries = services.ledger_statement_parse(raw=path.read_bytes())
             result = services.ledger_entries_import(entries=entries)
