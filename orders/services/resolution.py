@@ -20,7 +20,7 @@ from backoffice.upstream import licendi_client
 
 from ..models import LicenceKey, PurchaseOrder, UnexpectedKey
 from .confirmation import Outcome
-from .errors import FourEyesViolation, InvalidState, OrdersError
+from .errors import FourEyesViolation, InvalidState, OrdersError, PurchaseOrderNotFound
 from .submission import LOOKUP_LIMIT, upstream_find_by_external_id, upstream_order_record
 from .timeline import Status, announce_settled, lock, record_event, transition
 
@@ -32,7 +32,7 @@ def _lock_unresolved(purchase_order_id: int) -> PurchaseOrder:
     po = lock(purchase_order_id, skip_locked=True)
     if po is None:
         if not PurchaseOrder.objects.filter(pk=purchase_order_id).exists():
-            raise InvalidState("No such purchase order")
+            raise PurchaseOrderNotFound(f"Purchase order {purchase_order_id} does not exist")
         raise OrdersError("The order is being sent to Licendi right now: try again in a minute")
     return po
 

@@ -354,6 +354,27 @@ def upstream_order_record(
         announce_known(po)
 
 
+def purchase_order_upstream_find(*, purchase_order_id: int, actor_label: str = "polling") -> bool:
+    """For a PO Licendi accepted without an answer we could read: look its order up by
+    externalId and record it. Returns True when found. Safe to run twice."""
+    with transaction.atomic():
+        po = lock(purchase_order_id, skip_locked=True)
+        if po is None or po.upstream_id or po.status not in PurchaseOrder.AWAITING_KEYS_STATUSES:
+            return False
+        with licendi_client() as client:
+            found = upstream_find_by_external_id(client, po.external_id or "")
+            if found is None:
+                return False
+            upstream_order_record(
+                po,
+                found,
+                client=client,
+                key_source=LicenceKey.Source.POLLING,
+                actor_label=actor_label,
+            )
+        return True
+
+
 def purchase_order_details_refresh(*, purchase_order_id: int, actor_label: str = "worker") -> bool:
     """Re-read GET /api/orders/{id} for a PO whose invoice, charged total or line prices
     came by no answer (lost answer completed by webhook, import, polling).

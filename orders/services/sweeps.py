@@ -23,7 +23,11 @@ from ..models import PurchaseOrder, PurchaseOrderEvent
 from .errors import SubmissionOutcomeUnknown
 from .importing import purchase_order_poll_keys
 from .keys import details_missing
-from .submission import purchase_order_details_refresh, purchase_order_submit
+from .submission import (
+    purchase_order_details_refresh,
+    purchase_order_submit,
+    purchase_order_upstream_find,
+)
 from .timeline import Status, record_event
 
 logger = logging.getLogger(__name__)
@@ -86,6 +90,11 @@ def _refresh(po_id: int) -> dict[str, int]:
     return {"details_read" if done else "details_incomplete": 1}
 
 
+def _find(po_id: int) -> dict[str, int]:
+    found = purchase_order_upstream_find(purchase_order_id=po_id)
+    return {"found_upstream" if found else "not_found_upstream": 1}
+
+
 def _resolve(po_id: int) -> dict[str, int]:
     result = purchase_order_submit(purchase_order_id=po_id, actor_label="beat")
     if result.status == "busy":
@@ -119,6 +128,13 @@ def purchase_orders_poll_pending() -> SweepReport:
         if details_missing(po)
     ]
     _each(report, incomplete, "Reading the order from Licendi", _refresh)
+    # Accepted by Licendi with an answer naming no id: found by externalId.
+    unnamed = PurchaseOrder.objects.filter(
+        status__in=PurchaseOrder.AWAITING_KEYS_STATUSES,
+        upstream_id__isnull=True,
+        source=PurchaseOrder.Source.BACKOFFICE,
+    ).order_by("pk")
+    _each(report, list(unnamed.values_list("pk", flat=True)), "Looking the order up", _find)
     unresolved = PurchaseOrder.objects.filter(status=Status.UNKNOWN).order_by("pk")
     _each(report, list(unresolved.values_list("pk", flat=True)), "Resolving", _resolve)
     purchase_orders_recover(report=report)

@@ -211,6 +211,32 @@ def test_answer_without_an_id_and_no_order_to_find_waits_for_its_keys_flagged(
     assert po.status == S.DELIVERED and po.upstream_id == order["id"]
 
 
+def test_polling_finds_an_accepted_order_whose_answer_named_no_id(
+    sandbox, make_po, stock_skus, buyer, django_capture_on_commit_callbacks, monkeypatch
+):
+    real_find = services.submission.upstream_find_by_external_id
+    monkeypatch.setattr(
+        services.submission, "upstream_find_by_external_id", lambda client, external_id: None
+    )
+    po = _place(
+        make_po([(stock_skus[0], 1)]),
+        buyer,
+        django_capture_on_commit_callbacks,
+        Reshaping(sandbox.transport(), lambda request, body: body, raw=b"{}"),
+    )
+    assert po.status == S.PENDING_DELIVERY and po.upstream_id is None
+    monkeypatch.setattr(services.submission, "upstream_find_by_external_id", real_find)
+
+    counts = services.purchase_orders_poll_pending().counts
+
+    po.refresh_from_db()
+    [order] = upstream_orders(sandbox, po.external_id)
+    assert counts["found_upstream"] == 1
+    assert po.status == S.DELIVERED and po.upstream_id == order["id"]
+    assert po.invoice_number == order["invoice"]["number"]
+    assert len(order_debits(sandbox, order["id"])) == 1
+
+
 # ----------------------------------------------------------------- the reader itself
 
 
