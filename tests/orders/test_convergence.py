@@ -500,3 +500,31 @@ def test_recovery_sweep_sends_a_po_a_dead_worker_left_submitting(
     assert counts["resolved"] == 1
     assert po.status == S.DELIVERED
     assert len(order_debits(sandbox, po.upstream_id)) == 1
+
+
+@pytest.mark.django_db
+def test_a_task_failing_on_a_transient_database_error_is_retried(monkeypatch):
+    from django.db import InterfaceError, OperationalError
+
+    failures = [OperationalError("server closed the connection"), InterfaceError("closed")]
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if failures:
+            raise failures.pop(0)
+        return services.SweepReport()
+
+    monkeypatch.setattr(services, "purchase_orders_recover", flaky)
+    # Run the retries in-process (eagerly) instead of raising the first failure.
+    conf = tasks.purchase_orders_recover.app.conf
+    propagates = conf.task_eager_propagates
+    conf.task_eager_propagates = False
+    try:
+        result = tasks.purchase_orders_recover.apply()
+    finally:
+        conf.task_eager_propagates = propagates
+
+    assert result.successful()
+    assert len(calls) == 3
+    assert result.get()["errors"] == 0
