@@ -85,6 +85,7 @@ TEMPLATES = [
     },
 ]
 
+
 def sqlite_for_several_processes(database: dict[str, Any]) -> dict[str, Any]:
     """SQLite options that let web, worker and beat share one file (the demo).
 

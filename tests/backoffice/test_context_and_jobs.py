@@ -61,7 +61,6 @@ def test_enqueued_task_runs_after_commit_with_the_callers_context(
     assert current_audit_context().actor() is None
 
 
-
 def test_a_process_that_imported_no_tasks_module_still_sends_by_name():
     # A fresh interpreter where nothing has imported catalog.tasks, like a web process
     # whose views import no tasks module, or a management command. The commit hook runs
