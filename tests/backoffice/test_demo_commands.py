@@ -19,7 +19,6 @@ PASSWORD = "demo-pw-for-tests"
 
 @pytest.fixture
 def demo_settings(settings):
-    settings.DEBUG = True
     settings.DEMO_PASSWORD = PASSWORD
     return settings
 
@@ -74,7 +73,7 @@ def test_demo_login_still_prints_the_login_when_no_sync_finished_in_time(demo_se
 
 
 def test_demo_commands_refuse_to_run_outside_the_demo_settings(settings):
-    settings.DEBUG = False
+    settings.DEMO_PASSWORD = ""
     for command in ("demo_setup", "demo_login"):
         with pytest.raises(CommandError, match="demo settings"):
             run(command)

@@ -33,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, wait: int, exit_after: bool, **options: Any) -> None:
         password = getattr(settings, "DEMO_PASSWORD", "")
-        if not settings.DEBUG or not password:
+        if not password:
             raise CommandError(
                 "demo_login only runs with the demo settings (backoffice.settings.dev)"
             )

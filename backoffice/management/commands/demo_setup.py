@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = "Create demo users (one per role, plus 'demo' with every role) and print the login."
 
     def handle(self, *args, **options) -> None:
-        if not settings.DEBUG or not getattr(settings, "DEMO_PASSWORD", ""):
+        if not getattr(settings, "DEMO_PASSWORD", ""):
             raise CommandError(
                 "demo_setup only runs with the demo settings (backoffice.settings.dev)"
             )
