@@ -13,6 +13,7 @@ urlpatterns = [
     path(
         "accounts/login/",
         RedirectView.as_view(pattern_name="login", query_string=True, permanent=True),
+        name="accounts_login",
     ),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
