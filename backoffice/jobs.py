@@ -36,6 +36,9 @@ def enqueue(task_name: str, /, *, countdown: float | None = None, **kwargs: Any)
         # management command) registers them on its first send.
         if task_name not in app.tasks:
             app.loader.import_default_modules()
-        app.tasks[task_name].apply_async(kwargs=kwargs, countdown=countdown, headers=headers)
+        options: dict[str, Any] = {"headers": headers}
+        if countdown is not None:
+            options["countdown"] = countdown
+        app.tasks[task_name].apply_async(kwargs=kwargs, **options)
 
     transaction.on_commit(send, robust=True)
