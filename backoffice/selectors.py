@@ -1,10 +1,13 @@
 """Read queries for the project-level pages."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, QuerySet
 
-from .models import AuditEvent
+from .login_throttle import locked_until, lockouts
+from .models import AuditEvent, LoginThrottle
 from .permissions import ROLES
 
 
@@ -34,3 +37,8 @@ def audit_target_types() -> list[str]:
         .values_list("target_type", flat=True)
         .distinct()
     )
+
+
+def login_lockout_list() -> list[tuple[LoginThrottle, Any]]:
+    """Current lockouts, newest first, each with the time it ends by itself."""
+    return [(row, locked_until(row)) for row in lockouts()]

@@ -128,9 +128,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # A CSRF refusal renders the project's 403 page (request id only), not Django's own.
 CSRF_FAILURE_VIEW = "backoffice.errors.csrf_failure"
-# After this many failed logins for one username or from one address, logins are
-# refused for LOGIN_LOCKOUT_SECONDS (backoffice/login_throttle.py).
+# The proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed
+# when finding the client address (backoffice.audit.client_ip). Empty: the TCP peer is
+# the client. Behind nginx on the same host: 127.0.0.1. See docs/operations.md.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+
+def _check_networks(name: str, values: list[str]) -> None:
+    import ipaddress
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} holds {value!r}, which is not an address or network"
+            ) from exc
+
+
+_check_networks("TRUSTED_PROXIES", TRUSTED_PROXIES)
+# After LOGIN_FAILURE_LIMIT failed logins for one username from one address, or
+# LOGIN_ADDRESS_FAILURE_LIMIT from one address whatever the usernames, logins are refused
+# for LOGIN_LOCKOUT_SECONDS after the last failure (backoffice/login_throttle.py).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
