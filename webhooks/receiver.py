@@ -134,7 +134,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
         if _unstorable(document):
             # Refused here so that it stays a 400 instead of failing in the database.
             raise Refused(400, "the body contains characters that cannot be stored")
-        stored, key_count = payloads.encrypt_keys(document)
+        stored, key_count = payloads.encrypt_payload(document)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused(400, "the body is not valid JSON") from exc
 
