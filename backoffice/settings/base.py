@@ -6,6 +6,7 @@ Every variable is documented in README.md, section "Configuration".
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -156,7 +157,56 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+# --- Mail (keys to customers) ----------------------------------------------
+def email_config(default_url: str) -> dict[str, Any]:
+    """Django's EMAIL_* settings from the environment, the django-environ way.
+
+    EMAIL_URL names the backend and its server in one value (`smtp+tls://user:password@
+    smtp.example.com:587`, `smtp+ssl://…:465`, `filemail:////srv/mail`, `memorymail://`);
+    each individual variable (EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+    EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_FILE_PATH, EMAIL_TIMEOUT),
+    when set, wins over it. `default_url` applies when EMAIL_URL is not set.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    url = env.email_url("EMAIL_URL", default=default_url)
+    config: dict[str, Any] = {
+        "EMAIL_BACKEND": env.str("EMAIL_BACKEND", default=url["EMAIL_BACKEND"]),
+        "EMAIL_HOST": env.str("EMAIL_HOST", default=url.get("EMAIL_HOST") or "localhost"),
+        "EMAIL_PORT": env.int("EMAIL_PORT", default=url.get("EMAIL_PORT") or 25),
+        "EMAIL_HOST_USER": env.str("EMAIL_HOST_USER", default=url.get("EMAIL_HOST_USER") or ""),
+        "EMAIL_HOST_PASSWORD": env.str(
+            "EMAIL_HOST_PASSWORD", default=url.get("EMAIL_HOST_PASSWORD") or ""
+        ),
+        "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=bool(url.get("EMAIL_USE_TLS"))),
+        "EMAIL_USE_SSL": env.bool("EMAIL_USE_SSL", default=bool(url.get("EMAIL_USE_SSL"))),
+        "EMAIL_FILE_PATH": env.str(
+            "EMAIL_FILE_PATH", default=url.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+        ),
+        # Without a timeout an unanswering server holds the request until gunicorn kills it.
+        "EMAIL_TIMEOUT": env.int("EMAIL_TIMEOUT", default=10),
+    }
+    if config["EMAIL_USE_TLS"] and config["EMAIL_USE_SSL"]:
+        raise ImproperlyConfigured(
+            "EMAIL_USE_TLS (STARTTLS, usually port 587) and EMAIL_USE_SSL (implicit TLS, "
+            "usually port 465) exclude each other: set one"
+        )
+    return config
+
+
+# The demo writes every mail as a file under var/mail (the keys of a customer e-mail must
+# never be printed into a log, as the console backend would); production defaults to SMTP.
+_email = email_config(f"filemail:///{VAR_DIR / 'mail'}")
+EMAIL_BACKEND: str = _email["EMAIL_BACKEND"]
+EMAIL_HOST: str = _email["EMAIL_HOST"]
+EMAIL_PORT: int = _email["EMAIL_PORT"]
+EMAIL_HOST_USER: str = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD: str = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS: bool = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL: bool = _email["EMAIL_USE_SSL"]
+EMAIL_FILE_PATH: str = _email["EMAIL_FILE_PATH"]
+EMAIL_TIMEOUT: int = _email["EMAIL_TIMEOUT"]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keys@reseller.example")
 
 DJANGO_TABLES2_TEMPLATE = "partials/table.html"
