@@ -27,7 +27,7 @@ from backoffice.audit import audit_record
 from backoffice.models import AuditEvent
 from backoffice.upstream import licendi_client
 from licendi import NotFound
-from licendi.webhooks import decode_secret
+from licendi.webhooks import check_secret
 
 from . import payloads, secrets
 from .models import WebhookEndpoint, WebhookEvent
@@ -254,7 +254,7 @@ def _create_upstream(*, url: str, events: Sequence[str]) -> tuple[Any, str]:
         created = client.create_webhook(url=url, events=list(events))
     secret = created.secret or ""
     try:
-        decode_secret(secret)
+        check_secret(settings.WEBHOOK_SIGNATURE_SCHEME, secret)
     except ValueError:
         # Unusable without its secret: remove it upstream rather than leave an orphan.
         _delete_upstream(created.id)

@@ -70,9 +70,12 @@ def receiver(request: HttpRequest) -> HttpResponse:
     except receiving.Refused as refused:
         log = logger.warning if refused.status == 401 else logger.info
         log(
-            "webhook delivery refused (%s): %s; webhook-id=%.80s from %s",
+            "webhook delivery refused (%s): %s; expected %s, looked like %s; "
+            "webhook-id=%.80s from %s",
             refused.status,
             refused.reason,
+            settings.WEBHOOK_SIGNATURE_SCHEME,
+            receiving.looked_like(request.headers),
             request.headers.get("webhook-id", ""),
             client_ip(request),
         )

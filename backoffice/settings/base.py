@@ -227,6 +227,21 @@ LICENDI_TIMEOUT_SECONDS = env.float("LICENDI_TIMEOUT_SECONDS", default=15.0)
 LICENDI_MAX_RETRIES = env.int("LICENDI_MAX_RETRIES", default=4)
 # The public URL Licendi posts webhooks to (shown on the endpoint page as the default).
 WEBHOOK_PUBLIC_URL = env.str("WEBHOOK_PUBLIC_URL", default="http://127.0.0.1:8000/hooks/licendi")
+# How deliveries are signed (docs/webhooks.md): "standard-webhooks" (webhook-id,
+# webhook-timestamp, webhook-signature), "hmac-sha256" (HMAC of the raw body, hex or
+# base64, in WEBHOOK_SIGNATURE_HEADER, default X-Signature) or "stripe" (t=…,v1=… in
+# WEBHOOK_SIGNATURE_HEADER, default Stripe-Signature).
+WEBHOOK_SIGNATURE_SCHEME = env.str("WEBHOOK_SIGNATURE_SCHEME", default="standard-webhooks")
+WEBHOOK_SIGNATURE_HEADER = env.str("WEBHOOK_SIGNATURE_HEADER", default="")
+_SIGNATURE_SCHEMES = ("standard-webhooks", "hmac-sha256", "stripe")
+if WEBHOOK_SIGNATURE_SCHEME not in _SIGNATURE_SCHEMES:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"WEBHOOK_SIGNATURE_SCHEME must be one of {', '.join(_SIGNATURE_SCHEMES)}, "
+        f"got {WEBHOOK_SIGNATURE_SCHEME!r}"
+    )
+# The replay window of the timestamped schemes (standard-webhooks, stripe), both ways.
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Larger delivery bodies are answered 413 before being read.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
