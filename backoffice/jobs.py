@@ -32,6 +32,9 @@ def enqueue(task_name: str, /, *, countdown: float | None = None, **kwargs: Any)
 
         # Looked up by name in the registry the worker and web process share (tasks are
         # autodiscovered), so the caller never imports the tasks module.
-        app.tasks[task_name].apply_async(kwargs=kwargs, countdown=countdown, headers=headers)
+        options: dict[str, Any] = {"headers": headers}
+        if countdown is not None:
+            options["countdown"] = countdown
+        app.tasks[task_name].apply_async(kwargs=kwargs, **options)
 
     transaction.on_commit(send, robust=True)

@@ -87,7 +87,18 @@ def _reserve(*, scope: str, username: str, ip: str, now: datetime) -> bool:
         f"WHERE {table}.last_failure_at < %s OR {table}.failures < %s "
         "RETURNING failures"
     )
-    params = [scope, username, ip, now, now, expired, expired, expired, expired, limit_for(scope)]
+    params: list[str | int | datetime] = [
+        scope,
+        username,
+        ip,
+        now,
+        now,
+        expired,
+        expired,
+        expired,
+        expired,
+        limit_for(scope),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None

@@ -1,5 +1,7 @@
 """Project-wide models: the permission holder and the audit log."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -12,17 +14,17 @@ class Access(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = PERMISSIONS
+        permissions = list(PERMISSIONS)
 
     def __str__(self) -> str:
         return "access"
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
         raise PermissionError("Audit events are append-only")
 
-    def delete(self):  # type: ignore[no-untyped-def]
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only")
 
 
@@ -83,12 +85,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("Audit events are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only")
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db.models import Prefetch, QuerySet
 
 from .login_throttle import locked_until, lockouts
@@ -11,7 +11,7 @@ from .models import AuditEvent, LoginThrottle
 from .permissions import ROLES
 
 
-def staff_user_list() -> QuerySet:
+def staff_user_list() -> QuerySet[User]:
     """Every user with their roles prefetched (one query for all the roles)."""
     return (
         get_user_model()
@@ -26,7 +26,7 @@ def staff_user_list() -> QuerySet:
     )
 
 
-def audit_event_list() -> QuerySet:
+def audit_event_list() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.all()
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
@@ -12,18 +12,19 @@ from . import selectors, services
 from .auth import permission_required
 from .filters import AuditEventFilter
 from .forms import StaffUserCreateForm, StaffUserForm
+from .http import AuthenticatedHttpRequest
 from .login_throttle import failure_limit
 from .models import LoginThrottle
 from .page_tables import AuditEventTable, StaffUserTable
 
 
 @permission_required(p.VIEW)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
 @permission_required(p.VIEW_AUDIT)
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     event_filter = AuditEventFilter(request.GET, queryset=selectors.audit_event_list())
     table = AuditEventTable(event_filter.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -35,14 +36,14 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_USERS)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     table = StaffUserTable(selectors.staff_user_list())
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     return render(request, "backoffice/user_list.html", {"table": table})
 
 
 @permission_required(p.MANAGE_USERS)
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffUserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -65,7 +66,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_USERS)
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     initial = {
         "email": user.email,
@@ -99,7 +100,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # an anonymous one the login page) whatever the method.
 @permission_required(p.MANAGE_USERS)
 @require_POST
-def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
+def user_set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     service = services.staff_user_activate if active else services.staff_user_deactivate
     try:
@@ -113,7 +114,7 @@ def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse
 
 
 @permission_required(p.MANAGE_USERS)
-def lockout_list(request: HttpRequest) -> HttpResponse:
+def lockout_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/lockout_list.html",
@@ -123,7 +124,7 @@ def lockout_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required(p.MANAGE_USERS)
 @require_POST
-def lockout_lift(request: HttpRequest, pk: int) -> HttpResponse:
+def lockout_lift(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         row = services.login_lockout_lift(throttle_pk=pk)
     except LoginThrottle.DoesNotExist:

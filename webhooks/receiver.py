@@ -23,8 +23,8 @@ from licendi import ContractError, InvalidSignature, InvalidTimestamp, WebhookVe
 from licendi.webhooks import SignatureScheme, describe_signature, parse_event
 
 from . import payloads, secrets
+from .models import WebhookEvent
 
-KNOWN_TYPES = frozenset({"key.assigned", "order.delivered"})
 MAX_ID_LENGTH = 255
 MAX_TYPE_LENGTH = 100
 MAX_REF_LENGTH = 64
@@ -169,7 +169,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
         raise Refused(400, "type is not a valid event type")
 
     occurred_at = None
-    if event_type in KNOWN_TYPES:
+    if event_type in WebhookEvent.KNOWN_TYPES:
         try:
             event = parse_event(body)
         except ContractError as exc:

@@ -25,6 +25,10 @@ def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
     )
 
 
+def webhook_endpoint_find(*, pk: int) -> WebhookEndpoint | None:
+    return WebhookEndpoint.objects.filter(pk=pk).first()
+
+
 @dataclass(frozen=True)
 class EndpointOverview:
     local: list[WebhookEndpoint]
