@@ -31,7 +31,7 @@ class ThrottledLoginMixin:
     cleaned_data: dict[str, Any]
 
     locked_message = (
-        "Too many failed logins for this account from your address. "
+        "Too many failed logins for this account from your address, or from your address. "
         "Logins are refused for %(minutes)d minutes; ask an administrator if you are locked out."
     )
 

@@ -19,6 +19,10 @@ def webhook_event_get(*, pk: int) -> WebhookEvent:
     return WebhookEvent.objects.select_related("purchase_order").get(pk=pk)
 
 
+def webhook_event_exists(*, pk: int) -> bool:
+    return WebhookEvent.objects.filter(pk=pk).exists()
+
+
 def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.select_related("replaced_by", "created_by").defer(
         "secret_encrypted"

@@ -254,7 +254,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(p.MANAGE_WEBHOOKS)
 @require_POST
 def event_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
-    if not WebhookEvent.objects.filter(pk=pk).exists():
+    if not selectors.webhook_event_exists(pk=pk):
         raise Http404("No such event")
     event = services.webhook_event_process(event_pk=pk)
     level = messages.success if event.status in WebhookEvent.DONE_STATUSES else messages.warning

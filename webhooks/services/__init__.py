@@ -9,6 +9,7 @@ response, webhook, polling) delivered it first.
 
 from .deliveries import (
     webhook_event_process,
+    webhook_event_process_queued,
     webhook_event_record,
     webhook_events_process_waiting,
     webhook_events_queue_for_order,
@@ -32,6 +33,7 @@ __all__ = [
     "webhook_endpoint_rotate_start",
     "webhook_endpoints_upstream",
     "webhook_event_process",
+    "webhook_event_process_queued",
     "webhook_event_record",
     "webhook_events_process_waiting",
     "webhook_events_queue_for_order",

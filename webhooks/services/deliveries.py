@@ -173,6 +173,15 @@ def webhook_event_process(*, event_pk: int) -> WebhookEvent:
         return event
 
 
+def webhook_event_process_queued(*, event_pk: int) -> str:
+    """What the queued task runs: the event's status once processed, or "missing" when
+    it was removed since it was queued (nothing to apply)."""
+    try:
+        return webhook_event_process(event_pk=event_pk).status
+    except WebhookEvent.DoesNotExist:
+        return "missing"
+
+
 def _purchase_order_for(event: WebhookEvent) -> PurchaseOrder | None:
     """The PO the keys went to: matched like keys_deliver, by upstream id then external id."""
     found = None
