@@ -197,7 +197,9 @@ def email_config(default_url: str) -> dict[str, Any]:
 
 # The demo writes every mail as a file under var/mail (the keys of a customer e-mail must
 # never be printed into a log, as the console backend would); production defaults to SMTP.
-_email = email_config(f"filemail:///{VAR_DIR / 'mail'}")
+# (A bare filemail:// writes to EMAIL_FILE_PATH, by default var/mail: a path inside the
+# URL would be unquoted, turning a "+" in the checkout's path into a space.)
+_email = email_config("filemail://")
 EMAIL_BACKEND: str = _email["EMAIL_BACKEND"]
 EMAIL_HOST: str = _email["EMAIL_HOST"]
 EMAIL_PORT: int = _email["EMAIL_PORT"]

@@ -245,3 +245,21 @@ def test_a_failed_send_is_shown_recorded_on_the_customer_and_audited_never_a_500
 def test_the_locmem_backend_of_the_tests_is_untouched(settings):
     assert settings.EMAIL_BACKEND == "django.core.mail.backends.locmem.EmailBackend"
     assert mail.outbox == []
+
+
+def test_the_mail_password_and_keys_never_reach_a_log_line_or_a_failure_reason(settings):
+    from backoffice.logging import redact
+    from backoffice.mail import MailNotSent, mail_send
+
+    settings.EMAIL_HOST_PASSWORD = "smtp-app-password-123"
+    assert "smtp-app-password-123" not in redact("login failed for smtp-app-password-123")
+
+    class Echoing(mail.EmailMessage):
+        def send(self, fail_silently: bool = False) -> int:
+            raise OSError(f"550 rejected: {self.body} (auth smtp-app-password-123)")
+
+    with pytest.raises(MailNotSent) as refused:
+        mail_send(Echoing(body=f"your key {KEY}", to=["a@example.com"]), hide=[KEY])
+    assert KEY not in refused.value.reason
+    assert "smtp-app-password-123" not in refused.value.reason
+    assert refused.value.reason.startswith("OSError: 550 rejected")
