@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = "Create demo users (one per role, plus 'demo' with every role) and print the login."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        password = getattr(settings, "DEMO_PASSWORD", "")
+        password: str = getattr(settings, "DEMO_PASSWORD", "")
         if not password:
             raise CommandError(
                 "demo_setup only runs with the demo settings (backoffice.settings.dev)"
