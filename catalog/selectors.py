@@ -18,11 +18,15 @@ def min_margin_percent() -> Decimal:
     return Decimal(settings.MIN_MARGIN_PERCENT)
 
 
-def below_min_margin() -> Q:
+def below_min_margin(path: str = "") -> Q:
     """Combinations we would sell below the minimum margin, or at an undefined one
-    (selling price zero). Not-yet-priced rows (no selling price) are not flagged."""
-    return Q(margin_percent__lt=min_margin_percent()) | Q(
-        margin_percent__isnull=True, selling_price__isnull=False
+    (selling price zero). Not-yet-priced rows (no selling price) are not flagged.
+
+    `path` reaches the combination from another model (`"combination__"` from a price
+    change), so every page asks the same question.
+    """
+    return Q(**{f"{path}margin_percent__lt": min_margin_percent()}) | Q(
+        **{f"{path}margin_percent__isnull": True, f"{path}selling_price__isnull": False}
     )
 
 

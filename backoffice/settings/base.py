@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its form templates, for the project's FORM_RENDERER
     "django_tables2",
     "django_filters",
     "backoffice",
@@ -83,6 +84,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Bootstrap classes on every form widget, from one place (backoffice/form_rendering.py).
+FORM_RENDERER = "backoffice.form_rendering.BootstrapFormRenderer"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
