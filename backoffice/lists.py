@@ -19,7 +19,7 @@ through `backoffice.exports`.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import django_filters
 from django.core.exceptions import PermissionDenied
@@ -73,7 +73,7 @@ def configure_table(
     table: BaseTable,
     *,
     paginate: bool = True,
-    paginator_class: type[Paginator] = Paginator,
+    paginator_class: type[Paginator[Any]] = Paginator,
     **paginator_kwargs: Any,
 ) -> BaseTable:
     """Sort and paginate `table` from the request's validated `sort`, `page`, `per_page`."""
@@ -91,7 +91,19 @@ def configure_table(
 
 
 class ListFilterSet(django_filters.FilterSet):
-    """A list page's filters: compact Bootstrap controls from the one form renderer."""
+    """A list page's filters: compact Bootstrap controls from the one form renderer.
+
+    The two inputs of a range (dates, amounts) share one visible label; each gets its
+    own accessible name ("Created from / to (from)").
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            parts = getattr(field.widget, "widgets", None)
+            if parts and len(parts) == 2:
+                for part, end in zip(parts, ("from", "to"), strict=True):
+                    part.attrs.setdefault("aria-label", f"{field.label} ({end})")
 
     def get_form_class(self) -> type[Any]:
         form_class = super().get_form_class()
@@ -152,8 +164,8 @@ class ListPageView(PermissionRequiredMixin, View):
         if filterset is None:
             return self.get_queryset()
         if not filterset.is_valid():
-            return filterset.queryset.none()
-        return filterset.qs
+            return cast("QuerySet[Any]", filterset.queryset.none())
+        return cast("QuerySet[Any]", filterset.qs)
 
     @property
     def can_export(self) -> bool:
@@ -222,7 +234,8 @@ class ListPageView(PermissionRequiredMixin, View):
         for name, field in filterset.form.fields.items():
             suffixes = getattr(field.widget, "suffixes", None) or [""]
             names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
-        return {name: value for name, value in self.request.GET.items() if name in names and value}
+        query = self.request.GET
+        return {name: query[name] for name in sorted(names) if query.get(name)}
 
 
 def list_pages() -> dict[str, type[ListPageView]]:

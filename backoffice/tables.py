@@ -7,9 +7,10 @@ the plain field), so that the page and its CSV/XLSX agree on columns.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import django_tables2 as tables
 from django.db import models
@@ -72,7 +73,7 @@ class BaseTable(tables.Table):
     def _export_value(self, bound: Any, model: type[models.Model] | None) -> Callable[[Any], Cell]:
         custom = getattr(self, f"value_{bound.name}", None)
         if custom is not None:
-            return custom  # type: ignore[no-any-return]
+            return cast(Callable[[Any], Cell], custom)
         accessor = bound.accessor
         labels: dict[Any, str] = {}
         if model is not None:
@@ -84,15 +85,13 @@ class BaseTable(tables.Table):
                 labels = {value: str(label) for value, label in field.flatchoices}
 
         def value(record: Any) -> Cell:
-            raw = accessor.resolve(record, quiet=True)
-            if callable(raw):
-                raw = raw()
+            raw: object = accessor.resolve(record, quiet=True)
+            if raw is None:
+                return None
             if labels:
-                return labels.get(raw, raw)
-            if raw is None or isinstance(raw, str | int | float | Decimal | bool):
+                return labels.get(raw, str(raw))
+            if isinstance(raw, str | int | float | Decimal | bool | dt.date):
                 return raw
-            if hasattr(raw, "isoformat"):  # date, datetime
-                return raw  # type: ignore[no-any-return]
-            return str(raw)
+            return str(raw)  # a related row: its name
 
         return value
