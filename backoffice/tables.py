@@ -77,17 +77,21 @@ class BaseTable(tables.Table):
         accessor = bound.accessor
         labels: dict[Any, str] = {}
         if model is not None:
-            try:
-                field = accessor.get_field(model)
-            except Exception:
-                field = None
+            field = accessor.get_field(model)  # None for an annotation
             if field is not None and getattr(field, "choices", None):
                 labels = {value: str(label) for value, label in field.flatchoices}
+        # Plain attribute reads: django-tables2's Accessor.resolve tries dict, attribute
+        # and index lookups per step, which is most of an export's time.
+        bits = tuple(accessor.bits)
 
         def value(record: Any) -> Cell:
-            raw: object = accessor.resolve(record, quiet=True)
-            if raw is None:
-                return None
+            raw: object = record
+            for bit in bits:
+                raw = raw.get(bit) if isinstance(raw, dict) else getattr(raw, bit, None)
+                if raw is None:
+                    return None
+            if callable(raw):
+                raw = raw()
             if labels:
                 return labels.get(raw, str(raw))
             if isinstance(raw, str | int | float | Decimal | bool | dt.date):
