@@ -60,10 +60,10 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_LEADERS) else text
 
 
-def _local(value: dt.datetime) -> dt.datetime:
+def _local(value: dt.datetime, zone: dt.tzinfo | None = None) -> dt.datetime:
     """An aware datetime in the configured zone, to the second, as naive wall time."""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
+    if value.utcoffset() is not None:
+        value = value.astimezone(zone or timezone.get_current_timezone())
     return value.replace(tzinfo=None, microsecond=0)
 
 
@@ -71,10 +71,12 @@ def _decimal(value: Decimal, money: bool) -> Decimal:
     return value.quantize(CENT) if money or value.as_tuple().exponent != 0 else value
 
 
-def csv_text(value: Cell, money: bool = False) -> str:
+def csv_text(value: Cell, money: bool = False, zone: dt.tzinfo | None = None) -> str:
     """The CSV form of one cell."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, Decimal):
@@ -82,18 +84,18 @@ def csv_text(value: Cell, money: bool = False) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, dt.datetime):
-        return _local(value).strftime("%Y-%m-%d %H:%M:%S")
+        return _local(value, zone).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
         return value.isoformat()
     return neutralise(str(value))
 
 
-def _xlsx_cell(sheet: Any, value: Cell, money: bool) -> WriteOnlyCell:
+def _xlsx_cell(sheet: Any, value: Cell, money: bool, zone: dt.tzinfo) -> WriteOnlyCell:
     if isinstance(value, Decimal):
         cell = WriteOnlyCell(sheet, value=_decimal(value, money))
         cell.number_format = MONEY_FORMAT if money else DECIMAL_FORMAT
     elif isinstance(value, dt.datetime):
-        cell = WriteOnlyCell(sheet, value=_local(value))
+        cell = WriteOnlyCell(sheet, value=_local(value, zone))
         cell.number_format = DATETIME_FORMAT
     elif isinstance(value, dt.date):
         cell = WriteOnlyCell(sheet, value=value)
@@ -117,24 +119,30 @@ class _Echo:
 
 def _csv_lines(columns: Sequence[ExportColumn], rows: Iterable[Any]) -> Iterator[str]:
     writer = csv.writer(_Echo())
+    zone = timezone.get_current_timezone()
     yield "\ufeff"  # BOM: spreadsheets then read the file as UTF-8
     yield writer.writerow([neutralise(column.header) for column in columns])
     for row in rows:
-        yield writer.writerow([csv_text(column.value(row), column.money) for column in columns])
+        yield writer.writerow(
+            [csv_text(column.value(row), column.money, zone) for column in columns]
+        )
 
 
 def _xlsx_bytes(columns: Sequence[ExportColumn], rows: Iterable[Any]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Export")
     bold = Font(bold=True)
+    zone = timezone.get_current_timezone()
     header = []
     for column in columns:
-        cell = _xlsx_cell(sheet, column.header, money=False)
+        cell = _xlsx_cell(sheet, column.header, False, zone)
         cell.font = bold
         header.append(cell)
     sheet.append(header)
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, column.value(row), column.money) for column in columns])
+        sheet.append(
+            [_xlsx_cell(sheet, column.value(row), column.money, zone) for column in columns]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -18,6 +18,7 @@ from django.db import models
 from .exports import Cell, ExportColumn
 from .money import CURRENCY
 
+_PLAIN = (str, int, float, Decimal, dt.date)  # bool is an int
 MONEY_ATTRS = {"td": {"class": "money"}, "th": {"class": "money"}}
 
 
@@ -94,7 +95,7 @@ class BaseTable(tables.Table):
                 raw = raw()
             if labels:
                 return labels.get(raw, str(raw))
-            if isinstance(raw, str | int | float | Decimal | bool | dt.date):
+            if isinstance(raw, _PLAIN):
                 return raw
             return str(raw)  # a related row: its name
 
