@@ -18,7 +18,7 @@ YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
 def _brand_choices() -> list[tuple[str, str]]:
-    return [(brand, brand) for brand in selectors.brand_names()]
+    return [(brand, brand) for brand in selectors.brand_names_cached()]
 
 
 class CombinationFilter(ListFilterSet):

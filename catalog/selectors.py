@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -42,6 +43,22 @@ def brand_names() -> list[str]:
         .values_list("brand", flat=True)
         .distinct()
     )
+
+
+def brand_names_cached() -> list[str]:
+    """`brand_names()` for the catalog list's brand filter, kept until the next sync run
+    finishes: brands change only when a sync writes products, and a DISTINCT over every
+    product on every page of the list cost more than the indexed lookup of the last run."""
+    last_run = (
+        SyncRun.objects.filter(finished_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    names: list[str] = cache.get_or_set(
+        f"catalog:brand-names:{last_run}", brand_names, timeout=24 * 3600
+    )
+    return names
 
 
 def product_for_detail(sku: str) -> Product:

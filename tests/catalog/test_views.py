@@ -40,6 +40,7 @@ def test_list_issues_the_same_bounded_number_of_queries_whatever_the_page_size(
     from django.test.utils import CaptureQueriesContext
 
     client = client_for("Viewer")
+    client.get(LIST)  # the first page caches the brand filter's choices
     counts = []
     for per_page in (25, 100):
         with CaptureQueriesContext(connection) as queries:
@@ -50,6 +51,30 @@ def test_list_issues_the_same_bounded_number_of_queries_whatever_the_page_size(
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(counts[0]):
         client.get(LIST, {"per_page": 100, "q": "Microsoft", "below_margin": "true"})
+
+
+def test_brand_choices_are_read_again_only_after_a_sync_finishes(synced, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .factories import ProductFactory
+
+    def brands(response) -> set[str]:
+        return {value for value, _ in response.context["filter"].form.fields["brand"].choices}
+
+    client = client_for("Viewer")
+    client.get(LIST)
+    ProductFactory(brand="Brand-new Brand")  # brands change only when a sync writes them
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST)
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    assert "Brand-new Brand" not in brands(response)
+
+    now = timezone.now()
+    SyncRun.objects.create(
+        started_at=now, finished_at=now, heartbeat_at=now, status="succeeded", trigger="beat"
+    )
+    assert "Brand-new Brand" in brands(client.get(LIST))
 
 
 def test_list_sorts_by_margin_percent_worst_first(synced, client_for):
