@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -14,13 +14,15 @@ from . import selectors, services
 from .auth import permission_required
 from .filters import AuditEventFilter
 from .forms import StaffUserCreateForm, StaffUserForm
+from .http import AuthenticatedHttpRequest
 from .lists import ListPageView
-from .models import AuditEvent
+from .login_throttle import failure_limit
+from .models import AuditEvent, LoginThrottle
 from .page_tables import AuditEventTable, StaffUserTable
 
 
 @permission_required(p.VIEW)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
@@ -54,14 +56,13 @@ user_list = StaffUserListView.as_view()
 
 
 @permission_required(p.MANAGE_USERS)
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffUserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = services.staff_user_create(
                 actor=request.user,
-                request=request,
                 username=data["username"],
                 password=data["password1"],
                 roles=data["roles"],
@@ -78,7 +79,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_USERS)
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     initial = {
         "email": user.email,
@@ -92,7 +93,6 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.staff_user_update(
                 actor=request.user,
-                request=request,
                 user=user,
                 roles=data["roles"],
                 email=data["email"],
@@ -113,14 +113,34 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # an anonymous one the login page) whatever the method.
 @permission_required(p.MANAGE_USERS)
 @require_POST
-def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
+def user_set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     service = services.staff_user_activate if active else services.staff_user_deactivate
     try:
-        service(actor=request.user, request=request, user=user)
+        service(actor=request.user, user=user)
     except services.StaffUserError as exc:
         messages.error(request, str(exc))
     else:
         state = "reactivated" if active else "deactivated"
         messages.success(request, f"User {user.get_username()} {state}.")
     return redirect("backoffice:user_edit", pk=user.pk)
+
+
+@permission_required(p.MANAGE_USERS)
+def lockout_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "backoffice/lockout_list.html",
+        {"lockouts": selectors.login_lockout_list(), "failure_limit": failure_limit()},
+    )
+
+
+@permission_required(p.MANAGE_USERS)
+@require_POST
+def lockout_lift(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    try:
+        row = services.login_lockout_lift(throttle_pk=pk)
+    except LoginThrottle.DoesNotExist:
+        raise Http404("No such lockout: it expired or was lifted already") from None
+    messages.success(request, f"Lockout lifted: {row}.")
+    return redirect("backoffice:lockout_list")

@@ -4,13 +4,12 @@ from django.db.models import Q, QuerySet
 from backoffice.lists import ListFilterSet
 
 from .models import WebhookEvent
-from .receiver import KNOWN_TYPES
 
 
 class WebhookEventFilter(ListFilterSet):
     status = django_filters.ChoiceFilter(choices=WebhookEvent.Status.choices)
     type = django_filters.ChoiceFilter(
-        choices=[(name, name) for name in sorted(KNOWN_TYPES)] + [("other", "other")],
+        choices=[(name, name) for name in sorted(WebhookEvent.KNOWN_TYPES)] + [("other", "other")],
         method="filter_type",
     )
     received = django_filters.DateFromToRangeFilter(
@@ -24,11 +23,15 @@ class WebhookEventFilter(ListFilterSet):
         model = WebhookEvent
         fields = ["status", "type", "received", "order"]
 
-    def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_type(
+        self, queryset: QuerySet[WebhookEvent], name: str, value: str
+    ) -> QuerySet[WebhookEvent]:
         if value == "other":
-            return queryset.exclude(type__in=KNOWN_TYPES)
+            return queryset.exclude(type__in=WebhookEvent.KNOWN_TYPES)
         return queryset.filter(type=value)
 
-    def filter_order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_order(
+        self, queryset: QuerySet[WebhookEvent], name: str, value: str
+    ) -> QuerySet[WebhookEvent]:
         value = value.strip()
         return queryset.filter(Q(upstream_order_id=value) | Q(external_id=value))
