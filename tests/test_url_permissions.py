@@ -102,7 +102,7 @@ EXPECTED: dict[str, Rule] = {
     "orders:customer_create": page(p.MANAGE_CUSTOMERS),
     "orders:customer_detail": page(p.VIEW),
     "orders:customer_edit": page(p.MANAGE_CUSTOMERS),
-    "orders:customer_keys_export": page(p.REVEAL_KEYS),
+    "orders:customer_keys_export": action(p.REVEAL_KEYS),  # POST: audited per key
     "orders:customer_keys_email": action(p.REVEAL_KEYS),
     # --- wallet ---
     "wallet:overview": page(p.VIEW),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its form templates, for the project's FORM_RENDERER
     "django_tables2",
     "django_filters",
     "backoffice",
@@ -103,6 +104,9 @@ def sqlite_for_several_processes(database: dict[str, Any]) -> dict[str, Any]:
     }
     return {**database, "OPTIONS": {**options, **database.get("OPTIONS", {})}}
 
+
+# Bootstrap classes on every form widget, from one place (backoffice/form_rendering.py).
+FORM_RENDERER = "backoffice.form_rendering.BootstrapFormRenderer"
 
 DATABASES = {
     "default": sqlite_for_several_processes(
