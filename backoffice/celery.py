@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.dev")
 
 
-class ReliableTask(Task):
+class ReliableTask(Task[Any, Any]):
     """Every task retries when the database was briefly unreachable (a failover, a
     restart, a dropped connection): the task is idempotent and would otherwise be
     dropped. Tasks that retry on other errors handle those themselves."""

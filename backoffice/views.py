@@ -1,53 +1,68 @@
 """Project-level pages: the home dashboard, the audit log and staff user management."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from . import permissions as p
 from . import selectors, services
 from .auth import permission_required
 from .filters import AuditEventFilter
 from .forms import StaffUserCreateForm, StaffUserForm
+from .http import AuthenticatedHttpRequest
+from .lists import ListPageView
+from .login_throttle import failure_limit
+from .models import AuditEvent, LoginThrottle
 from .page_tables import AuditEventTable, StaffUserTable
 
 
 @permission_required(p.VIEW)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
-@permission_required(p.VIEW_AUDIT)
-def audit_list(request: HttpRequest) -> HttpResponse:
-    event_filter = AuditEventFilter(request.GET, queryset=selectors.audit_event_list())
-    table = AuditEventTable(event_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(
-        request,
-        "backoffice/audit_list.html",
-        {"filter": event_filter, "table": table, "target_types": selectors.audit_target_types()},
-    )
+class AuditEventListView(ListPageView):
+    table_class = AuditEventTable
+    filterset_class = AuditEventFilter
+    template_name = "backoffice/audit_list.html"
+    permission_required = (p.VIEW_AUDIT,)
+    filter_form_id = "audit-filter"
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.audit_event_list()
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return super().get_context_data(target_types=selectors.audit_target_types(), **context)
+
+
+audit_list = AuditEventListView.as_view()
+
+
+class StaffUserListView(ListPageView):
+    table_class = StaffUserTable
+    template_name = "backoffice/user_list.html"
+    permission_required = (p.MANAGE_USERS,)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.staff_user_list()
+
+
+user_list = StaffUserListView.as_view()
 
 
 @permission_required(p.MANAGE_USERS)
-def user_list(request: HttpRequest) -> HttpResponse:
-    table = StaffUserTable(selectors.staff_user_list())
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(request, "backoffice/user_list.html", {"table": table})
-
-
-@permission_required(p.MANAGE_USERS)
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffUserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = services.staff_user_create(
                 actor=request.user,
-                request=request,
                 username=data["username"],
                 password=data["password1"],
                 roles=data["roles"],
@@ -64,7 +79,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_USERS)
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     initial = {
         "email": user.email,
@@ -78,7 +93,6 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.staff_user_update(
                 actor=request.user,
-                request=request,
                 user=user,
                 roles=data["roles"],
                 email=data["email"],
@@ -99,14 +113,34 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # an anonymous one the login page) whatever the method.
 @permission_required(p.MANAGE_USERS)
 @require_POST
-def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
+def user_set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     service = services.staff_user_activate if active else services.staff_user_deactivate
     try:
-        service(actor=request.user, request=request, user=user)
+        service(actor=request.user, user=user)
     except services.StaffUserError as exc:
         messages.error(request, str(exc))
     else:
         state = "reactivated" if active else "deactivated"
         messages.success(request, f"User {user.get_username()} {state}.")
     return redirect("backoffice:user_edit", pk=user.pk)
+
+
+@permission_required(p.MANAGE_USERS)
+def lockout_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "backoffice/lockout_list.html",
+        {"lockouts": selectors.login_lockout_list(), "failure_limit": failure_limit()},
+    )
+
+
+@permission_required(p.MANAGE_USERS)
+@require_POST
+def lockout_lift(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    try:
+        row = services.login_lockout_lift(throttle_pk=pk)
+    except LoginThrottle.DoesNotExist:
+        raise Http404("No such lockout: it expired or was lifted already") from None
+    messages.success(request, f"Lockout lifted: {row}.")
+    return redirect("backoffice:lockout_list")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
+from backoffice.models import AuditEvent
 from catalog.models import Combination
 
 from .models import (
@@ -78,20 +79,12 @@ def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:
     )
 
 
-def customer_list(*, search: str = "") -> QuerySet[Customer]:
-    qs = Customer.objects.annotate(
+def customer_list() -> QuerySet[Customer]:
+    """Customers with their order and key counts (the list page filters by search)."""
+    return Customer.objects.annotate(
         order_count=Count("purchase_orders", distinct=True),
         key_count=Count("keys", distinct=True),
     ).order_by("name", "id")
-    search = search.strip()
-    if search:
-        qs = qs.filter(
-            Q(name__icontains=search)
-            | Q(company__icontains=search)
-            | Q(email__icontains=search)
-            | Q(vat_id__icontains=search)
-        )
-    return qs
 
 
 def customer_orders(*, customer: Customer) -> QuerySet[PurchaseOrder]:
@@ -100,6 +93,17 @@ def customer_orders(*, customer: Customer) -> QuerySet[PurchaseOrder]:
 
 def customer_keys(*, customer: Customer) -> QuerySet[LicenceKey]:
     return customer.keys.select_related("purchase_order").order_by("-received_at", "-id")
+
+
+def customer_key_email_failures(*, customer: Customer, limit: int = 3) -> list[AuditEvent]:
+    """The latest failed e-mails of keys to this customer, from the audit log."""
+    return list(
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.KEY_EMAIL_FAILED,
+            target_type=Customer._meta.label,
+            target_id=str(customer.pk),
+        ).order_by("-created_at", "-id")[:limit]
+    )
 
 
 def stock_keys() -> QuerySet[LicenceKey]:

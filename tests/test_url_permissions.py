@@ -61,12 +61,15 @@ EXPECTED: dict[str, Rule] = {
     "login": public(200),
     "logout": public(405),  # Django's LogoutView is POST-only
     "healthz": public(200),
+    "accounts_login": public(301),  # Django's default login address -> the login page
     "backoffice:audit_list": page(p.VIEW_AUDIT),
     "backoffice:user_list": page(p.MANAGE_USERS),
     "backoffice:user_create": page(p.MANAGE_USERS),
     "backoffice:user_edit": page(p.MANAGE_USERS),
     "backoffice:user_deactivate": action(p.MANAGE_USERS),
     "backoffice:user_activate": action(p.MANAGE_USERS),
+    "backoffice:lockout_list": page(p.MANAGE_USERS),
+    "backoffice:lockout_lift": action(p.MANAGE_USERS),
     # --- catalog ---
     "catalog:product_list": page(p.VIEW),
     "catalog:product_detail": page(p.VIEW),
@@ -103,7 +106,7 @@ EXPECTED: dict[str, Rule] = {
     "orders:customer_create": page(p.MANAGE_CUSTOMERS),
     "orders:customer_detail": page(p.VIEW),
     "orders:customer_edit": page(p.MANAGE_CUSTOMERS),
-    "orders:customer_keys_export": page(p.REVEAL_KEYS),
+    "orders:customer_keys_export": action(p.REVEAL_KEYS),  # POST: audited per key
     "orders:customer_keys_email": action(p.REVEAL_KEYS),
     # --- wallet ---
     "wallet:overview": page(p.VIEW),
@@ -158,6 +161,23 @@ def project_urls() -> dict[str, str]:
 
 def _user() -> dict[str, Any]:
     return {"pk": make_user("sample-target", "Viewer").pk}
+
+
+def _lockout() -> dict[str, Any]:
+    from django.utils import timezone
+
+    from backoffice.models import LoginThrottle
+
+    now = timezone.now()
+    row = LoginThrottle.objects.create(
+        scope=LoginThrottle.Scope.PAIR,
+        username="sample-locked",
+        ip_address="192.0.2.1",
+        failures=99,
+        first_failure_at=now,
+        last_failure_at=now,
+    )
+    return {"pk": row.pk}
 
 
 def _product() -> dict[str, Any]:
@@ -248,6 +268,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "backoffice:user_edit": _user,
     "backoffice:user_deactivate": _user,
     "backoffice:user_activate": _user,
+    "backoffice:lockout_lift": _lockout,
     "catalog:product_detail": _product,
     "catalog:sync_run_progress": _sync_run,
     "catalog:rule_edit": _pricing_rule,

@@ -5,7 +5,7 @@ class WalletConfig(AppConfig):
     name = "wallet"
 
     def ready(self) -> None:
-        from orders.signals import purchase_order_settled
+        from backoffice.signals import purchase_order_settled
 
         from . import handlers
 

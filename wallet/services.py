@@ -406,7 +406,13 @@ def _gap_covers(gap: Gap, a: LedgerEntry, b: LedgerEntry) -> bool:
 
 def _unaccounted(previous: LedgerEntry, entry: LedgerEntry) -> Decimal:
     """What the entries missing between two stored entries must add up to."""
-    return entry.balance_after - entry.amount - previous.balance_after
+    missing: Decimal = entry.balance_after - entry.amount - previous.balance_after
+    return missing
+
+
+def wallet_sync_failure_is_transient(exc: BaseException) -> bool:
+    """Whether a failed read may succeed if tried again soon (timeouts, 5xx, 429)."""
+    return licendi.is_transient(exc)
 
 
 def wallet_sync_request(*, reason: str) -> None:

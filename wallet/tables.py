@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from backoffice.tables import BaseTable
+from backoffice.tables import BaseTable, MoneyColumn
 
 from .models import Gap, LedgerEntry
 
@@ -25,12 +25,6 @@ class KnownCountPaginator(PaginatorBase):
         super().__init__(*args, **kwargs)
         if known_count is not None:
             self.__dict__["count"] = known_count  # fills the cached_property
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("attrs", {"td": {"class": "money"}, "th": {"class": "money"}})
-        super().__init__(*args, **kwargs)
 
 
 class LedgerTable(BaseTable):

@@ -7,8 +7,6 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.core.cache import cache
 
-import licendi
-
 from . import services
 
 logger = logging.getLogger(__name__)
@@ -33,9 +31,9 @@ def wallet_sync(self: Task[Any, dict[str, int]], reason: str = "schedule") -> di
     """
     try:
         result = services.wallet_sync()
-    except licendi.LicendiError as exc:
+    except Exception as exc:
         retries = self.request.retries or 0
-        if licendi.is_transient(exc) and retries < SYNC_MAX_RETRIES:
+        if services.wallet_sync_failure_is_transient(exc) and retries < SYNC_MAX_RETRIES:
             countdown = min(
                 services.wallet_sync_soon_countdown() * 2**retries,
                 settings.CELERY_MAX_COUNTDOWN_SECONDS,

@@ -12,13 +12,20 @@ from cryptography.fernet import Fernet
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
-DEBUG = env.bool("DEBUG", default=True)
+# The demo shows what staff see, the project's own error pages included; DEBUG=true gives
+# Django's debug pages instead (their inline styles are refused by the CSP).
+DEBUG = env.bool("DEBUG", default=False)
+# Static files straight from the source folders, as runserver would serve them with DEBUG,
+# so the demo needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 
 def _local_secrets() -> dict[str, str]:
     path = VAR_DIR / "dev-secrets.json"
     if path.exists():
-        return json.loads(path.read_text())
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     values = {
         "SECRET_KEY": secrets.token_urlsafe(50),

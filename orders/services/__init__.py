@@ -20,6 +20,8 @@ callers write `from orders import services` / `from orders.services import X`:
 - custody.py: reveal, copy, assign, export, email and rotation of stored keys.
 """
 
+from backoffice.money import CENT
+
 from .confirmation import (
     CANCELLABLE,
     Outcome,
@@ -42,6 +44,7 @@ from .drafts import purchase_order_create, purchase_order_line_set, purchase_ord
 from .errors import (
     FourEyesViolation,
     InvalidState,
+    KeyEmailNotSent,
     OrdersError,
     PurchaseOrderNotFound,
     SubmissionOutcomeUnknown,
@@ -74,7 +77,7 @@ from .sweeps import (
     purchase_orders_recover,
     purchase_orders_sync_request,
 )
-from .timeline import CENT, Status
+from .timeline import Status
 
 __all__ = [
     "CANCELLABLE",
@@ -85,6 +88,7 @@ __all__ = [
     "FourEyesViolation",
     "ImportReport",
     "InvalidState",
+    "KeyEmailNotSent",
     "OrdersError",
     "Outcome",
     "PurchaseOrderNotFound",

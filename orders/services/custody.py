@@ -7,6 +7,7 @@ never its value; rotation re-encrypts keys under the newest FIELD_ENCRYPTION_KEY
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -17,10 +18,11 @@ from django.utils import timezone
 
 from backoffice import crypto
 from backoffice.audit import audit_record
+from backoffice.mail import MailNotSent, mail_send
 from backoffice.models import AuditEvent
 
 from ..models import Customer, LicenceKey
-from .errors import InvalidState, OrdersError
+from .errors import InvalidState, KeyEmailNotSent, OrdersError
 
 
 def _audit_key(
@@ -94,9 +96,10 @@ def licence_key_assign(*, key_id: int, customer: Customer, user: User) -> Licenc
     return key
 
 
-def customer_keys_export_rows(*, customer: Customer, user: User) -> list[list[str]]:
-    """Rows of a customer's keys in clear, one audit row per key exported."""
-    rows = [["purchase_order", "order_sku", "product", "key", "received_at"]]
+def customer_keys_export_rows(*, customer: Customer, user: User) -> list[list[Any]]:
+    """A header and the rows of a customer's keys in clear (typed: `received_at` is a
+    datetime), one audit row per key exported."""
+    rows: list[list[Any]] = [["Purchase order", "Order SKU", "Product", "Key", "Received"]]
     keys = list(customer.keys.select_related("purchase_order").order_by("pk"))
     for key in keys:
         rows.append(
@@ -105,7 +108,7 @@ def customer_keys_export_rows(*, customer: Customer, user: User) -> list[list[st
                 key.order_sku,
                 key.name,
                 crypto.decrypt(key.key_encrypted),
-                key.received_at.isoformat(),
+                key.received_at,
             ]
         )
         _audit_key(
@@ -148,7 +151,24 @@ def customer_keys_email(
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[customer.email],
     )
-    message.send(fail_silently=False)
+    try:
+        mail_send(message, hide=[item["key"] for item in items])
+    except MailNotSent as exc:
+        audit_record(
+            action=AuditEvent.Action.KEY_EMAIL_FAILED,
+            actor=user,
+            target=customer,
+            summary=f"E-mail of {len(keys)} key(s) to {customer} not sent: {exc.reason}",
+            details={
+                "customer": customer.pk,
+                "key_ids": [key.pk for key in keys],
+                "error": exc.reason,
+            },
+        )
+        raise KeyEmailNotSent(
+            f"The e-mail to {customer.email} was not sent ({exc.reason}). "
+            "No key was marked as e-mailed; try again once the mail server answers."
+        ) from None
     now = timezone.now()
     with transaction.atomic():
         LicenceKey.objects.filter(pk__in=[key.pk for key in keys]).update(emailed_at=now)

@@ -14,13 +14,14 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 import licendi
+from backoffice.money import CENT
 from backoffice.upstream import licendi_client
 from catalog.models import Combination
 
 from ..models import LicenceKey, PurchaseOrder, PurchaseOrderLine
 from .keys import delivery_status_apply, keys_deliver, keys_store
 from .submission import upstream_order_record
-from .timeline import CENT, Status, announce_known, record_event
+from .timeline import Status, announce_known, record_event
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backoffice.jobs import enqueue
+from backoffice.money import CENT
 
 from ..models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderEvent
 from ..signals import purchase_order_known, purchase_order_settled
@@ -26,7 +27,6 @@ from .errors import PurchaseOrderNotFound
 logger = logging.getLogger(__name__)
 
 Status = PurchaseOrder.Status
-CENT = Decimal("0.01")
 
 
 def transition(
