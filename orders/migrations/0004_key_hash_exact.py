@@ -42,6 +42,6 @@ def recompute(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0002_review_unexpected_keys_not_placed")]
+    dependencies = [("orders", "0003_review_unexpected_keys_not_placed")]
 
     operations = [migrations.RunPython(recompute, migrations.RunPython.noop, elidable=False)]
