@@ -49,6 +49,10 @@ class EncryptedValues:
 
 REGISTRY: tuple[EncryptedValues, ...] = (
     EncryptedValues("licence keys", "orders.LicenceKey", "key_encrypted"),
+    EncryptedValues("unexpected licence keys", "orders.UnexpectedKey", "key_encrypted"),
+    EncryptedValues(
+        "order answers kept for review", "orders.PurchaseOrder", "upstream_answer_encrypted"
+    ),
     EncryptedValues("webhook endpoint secrets", "webhooks.WebhookEndpoint", "secret_encrypted"),
     EncryptedValues(
         "webhook event payloads",

@@ -186,7 +186,7 @@ def test_worker_killed_during_submission_and_webhook_processing_recovers_within_
             "key": key,
         },
     }
-    stored_payload, key_count = payloads.encrypt_keys(body)
+    stored_payload, key_count = payloads.encrypt_payload(body)
     # Hold the PO row from here so the worker blocks inside the event's transaction.
     holder = connections.create_connection("default")
     holder.set_autocommit(False)
