@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import accounts, health, views
+from dashboard import views as dashboard_views
+
+from . import accounts, health
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
@@ -15,6 +17,8 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("wallet/", include("wallet.urls")),
     path("", include("webhooks.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 # Error pages show the request id only (backoffice/errors.py).

@@ -1,4 +1,4 @@
-"""Project-level pages: the home dashboard, the audit log and staff user management."""
+"""Project-level pages: the audit log and staff user management (home: dashboard app)."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -13,11 +13,6 @@ from .auth import permission_required
 from .filters import AuditEventFilter
 from .forms import StaffUserCreateForm, StaffUserForm
 from .page_tables import AuditEventTable, StaffUserTable
-
-
-@permission_required(p.VIEW)
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
 
 
 @permission_required(p.VIEW_AUDIT)

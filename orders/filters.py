@@ -1,6 +1,11 @@
+from datetime import timedelta
+from decimal import Decimal
+
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from . import selectors
 from .models import Customer, PurchaseOrder
 
 
@@ -14,10 +19,16 @@ class PurchaseOrderFilter(django_filters.FilterSet):
         label="Created between",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
+    awaiting_keys_hours = django_filters.NumberFilter(
+        method="filter_awaiting_keys",
+        label="Awaiting keys for over (hours)",
+        min_value=0,
+        max_value=24 * 365,
+    )
 
     class Meta:
         model = PurchaseOrder
-        fields = ["q", "status", "source", "customer", "created"]
+        fields = ["q", "status", "source", "customer", "created", "awaiting_keys_hours"]
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -33,3 +44,11 @@ class PurchaseOrderFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(external_id__icontains=value) | Q(upstream_id__icontains=value))
+
+    def filter_awaiting_keys(
+        self, queryset: QuerySet, name: str, value: Decimal | None
+    ) -> QuerySet:
+        if value is None:
+            return queryset
+        since = timezone.now() - timedelta(hours=float(value))
+        return selectors.purchase_orders_awaiting_keys_before(queryset, before=since)

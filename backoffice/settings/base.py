@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "orders",
     "wallet",
     "webhooks",
+    "dashboard",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "backoffice.context_processors.navigation",
                 "wallet.context_processors.wallet_status",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -135,6 +138,8 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keys@reseller.example")
+# Where staff open the back-office: notification e-mails link to pages under it.
+BACKOFFICE_BASE_URL = env.str("BACKOFFICE_BASE_URL", default="http://127.0.0.1:8000")
 
 DJANGO_TABLES2_TEMPLATE = "partials/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
@@ -167,6 +172,10 @@ PO_APPROVAL_THRESHOLD = env_decimal("PO_APPROVAL_THRESHOLD", "500.00")
 PRICE_GUARD_TOLERANCE_PERCENT = env_decimal("PRICE_GUARD_TOLERANCE_PERCENT", "2.0")
 MIN_MARGIN_PERCENT = env_decimal("MIN_MARGIN_PERCENT", "10.0")
 LOW_BALANCE_THRESHOLD = env_decimal("LOW_BALANCE_THRESHOLD", "200.00")
+# The home page lists, and notifications report, POs still awaiting their keys this long
+# after submission, and POs whose outcome stayed unknown this long.
+PENDING_DELIVERY_ALERT_HOURS = env.int("PENDING_DELIVERY_ALERT_HOURS", default=2)
+PO_UNKNOWN_ALERT_MINUTES = env.int("PO_UNKNOWN_ALERT_MINUTES", default=30)
 CATALOG_SYNC_CONCURRENCY = env.int("CATALOG_SYNC_CONCURRENCY", default=4)
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
 
@@ -178,6 +187,7 @@ WALLET_SYNC_SOON_SECONDS = env.int("WALLET_SYNC_SOON_SECONDS", default=20)
 ORDER_POLL_INTERVAL_SECONDS = env.int("ORDER_POLL_INTERVAL_SECONDS", default=120)
 ORDER_IMPORT_INTERVAL_SECONDS = env.int("ORDER_IMPORT_INTERVAL_SECONDS", default=900)
 WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", default=300)
+NOTIFICATIONS_SCAN_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SCAN_INTERVAL_SECONDS", default=60)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
@@ -226,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-process-waiting": {
         "task": "webhooks.tasks.webhook_events_process_waiting",
         "schedule": WEBHOOK_RETRY_INTERVAL_SECONDS,
+    },
+    "notifications-scan": {
+        "task": "notifications.tasks.notifications_scan",
+        "schedule": NOTIFICATIONS_SCAN_INTERVAL_SECONDS,
     },
 }
 

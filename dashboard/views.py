@@ -1,0 +1,44 @@
+"""The home page: what needs me, the wallet, the syncs, and 30 days of spend and balance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from backoffice import permissions as p
+from backoffice.auth import permission_required
+
+from . import selectors
+from .todos import todos_for
+
+# How often the page refreshes its live part (seconds); dashboard.js pauses while the
+# tab is hidden.
+REFRESH_SECONDS = 20
+
+
+def _live_context(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    return {
+        "todos": todos_for(user),
+        "balance": selectors.balance_card(),
+        "syncs": [selectors.catalog_sync_card(), selectors.wallet_sync_card()],
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+
+
+@permission_required(p.VIEW)
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    context = _live_context(request)
+    context["chart"] = selectors.wallet_chart_series()
+    return render(request, "dashboard/home.html", context)
+
+
+@permission_required(p.VIEW)
+@require_GET
+def live(request: HttpRequest) -> HttpResponse:
+    """The part of the home page that htmx polls: to-dos, balance, syncs."""
+    return render(request, "dashboard/_live.html", _live_context(request))
