@@ -31,7 +31,11 @@ def enqueue(task_name: str, /, *, countdown: float | None = None, **kwargs: Any)
         from .celery import app
 
         # Looked up by name in the registry the worker and web process share (tasks are
-        # autodiscovered), so the caller never imports the tasks module.
+        # autodiscovered), so the caller never imports the tasks module. Autodiscovery is
+        # lazy: a process that has not imported the app's tasks module yet (a web process)
+        # runs it on first need.
+        if task_name not in app.tasks:
+            app.loader.import_default_modules()
         app.tasks[task_name].apply_async(kwargs=kwargs, countdown=countdown, headers=headers)
 
     transaction.on_commit(send, robust=True)

@@ -72,7 +72,7 @@ def catalog_sync_card() -> SyncCard:
     outcome = (
         f"{run.seen:,} products seen, {run.price_changes:,} price changes"
         if ok
-        else "Failed (see the sync runs page)"
+        else f"Run #{run.pk} stopped with an error"
     )
     return SyncCard("Catalog", run.finished_at or run.started_at, ok, outcome, url)
 

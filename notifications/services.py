@@ -224,9 +224,10 @@ def notification_preferences_set(*, user: Any, email_by_kind: dict[str, bool]) -
 
 
 def _forget_unread_counts(user_ids: set[int]) -> None:
-    """Drop the cached badge counts once the change is committed (at once outside a
-    transaction), so no page caches the count from before it."""
+    """Drop the cached badge counts now and again once the change is committed: a page
+    rendered in between would cache the count from before it."""
     if not user_ids:
         return
     keys = [selectors.unread_cache_key(uid) for uid in user_ids]
+    cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))

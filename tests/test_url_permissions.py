@@ -67,6 +67,13 @@ EXPECTED: dict[str, Rule] = {
     "backoffice:user_edit": page(p.MANAGE_USERS),
     "backoffice:user_deactivate": action(p.MANAGE_USERS),
     "backoffice:user_activate": action(p.MANAGE_USERS),
+    # --- home dashboard and notifications (every staff user: their own inbox) ---
+    "dashboard:live": page(p.VIEW),
+    "notifications:inbox": page(p.VIEW),
+    "notifications:preferences": page(p.VIEW),
+    "notifications:mark_read": action(p.VIEW),
+    "notifications:open": action(p.VIEW),
+    "notifications:mark_all_read": action(p.VIEW),
     # --- catalog ---
     "catalog:product_list": page(p.VIEW),
     "catalog:product_detail": page(p.VIEW),
@@ -223,10 +230,25 @@ def _webhook_endpoint() -> dict[str, Any]:
     return {"pk": WebhookEndpointFactory().pk}
 
 
+def _notification() -> dict[str, Any]:
+    from notifications.models import Notification, NotificationKind
+
+    note = Notification.objects.create(
+        recipient=make_user("sample-recipient", "Approver"),
+        kind=NotificationKind.APPROVAL_NEEDED,
+        dedupe_key="sample",
+        title="Sample",
+        link="/",
+    )
+    return {"pk": note.pk}
+
+
 SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "backoffice:user_edit": _user,
     "backoffice:user_deactivate": _user,
     "backoffice:user_activate": _user,
+    "notifications:mark_read": _notification,
+    "notifications:open": _notification,
     "catalog:product_detail": _product,
     "catalog:sync_run_progress": _sync_run,
     "catalog:rule_edit": _pricing_rule,

@@ -24,7 +24,10 @@ def format_money(value: object, currency: str = "") -> str:
     if value is None or value == "":
         return EMPTY
     try:
-        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            return EMPTY
+        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         return EMPTY
     text = f"{amount:,.2f}"
