@@ -33,7 +33,10 @@ def _live_context(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     context = _live_context(request)
-    context["chart"] = selectors.wallet_chart_series()
+    chart = selectors.wallet_chart_series()
+    context["chart"] = chart
+    # Before the mirror's first ledger entry there is nothing to draw.
+    context["chart_has_data"] = any(value is not None for value in chart["balance"])
     return render(request, "dashboard/home.html", context)
 
 

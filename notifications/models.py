@@ -51,8 +51,10 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            # Kind and key first: the scan looks up which recipients already have a
+            # condition, and this index answers that too.
             models.UniqueConstraint(
-                fields=["recipient", "kind", "dedupe_key"], name="notification_once_per_condition"
+                fields=["kind", "dedupe_key", "recipient"], name="notification_once_per_condition"
             ),
         ]
         indexes = [

@@ -142,3 +142,9 @@ def test_datetime_filter_uses_the_configured_time_zone(settings):
         Context({"m": moment, "n": None})
     )
     assert rendered == "2026-12-01 14:06|—"
+
+
+def test_without_ledger_entries_the_page_says_so_instead_of_drawing_empty_charts(client_for):
+    body = client_for("Viewer").get("/").content.decode()
+    assert 'id="dashboard-no-chart"' in body
+    assert "dashboard-chart-data" not in body and "dashboard-spend-chart" not in body
