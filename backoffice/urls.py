@@ -2,12 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from dashboard import views as dashboard_views
-
 from . import accounts, health
 
 urlpatterns = [
-    path("", dashboard_views.home, name="home"),
+    path("", include("dashboard.urls")),  # the home page
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
@@ -17,7 +15,6 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("wallet/", include("wallet.urls")),
     path("", include("webhooks.urls")),
-    path("dashboard/", include("dashboard.urls")),
     path("notifications/", include("notifications.urls")),
 ]
 

@@ -68,7 +68,7 @@ EXPECTED: dict[str, Rule] = {
     "backoffice:user_deactivate": action(p.MANAGE_USERS),
     "backoffice:user_activate": action(p.MANAGE_USERS),
     # --- home dashboard and notifications (every staff user: their own inbox) ---
-    "dashboard:live": page(p.VIEW),
+    "dashboard_live": page(p.VIEW),
     "notifications:inbox": page(p.VIEW),
     "notifications:preferences": page(p.VIEW),
     "notifications:mark_read": action(p.VIEW),
