@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
@@ -30,7 +30,7 @@ def _live_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @permission_required(p.VIEW)
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     context = _live_context(request)
     chart = selectors.wallet_chart_series()
@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.VIEW)
-@require_GET
+@require_safe
 def live(request: HttpRequest) -> HttpResponse:
     """The part of the home page that htmx polls: to-dos, balance, syncs."""
     return render(request, "dashboard/_live.html", _live_context(request))

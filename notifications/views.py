@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
@@ -20,7 +20,7 @@ PER_PAGE = 50
 
 
 @permission_required(p.VIEW)
-@require_GET
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     notifications = selectors.inbox(request.user)
