@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
+from backoffice.http import AuthenticatedHttpRequest
 
 from . import selectors
 from .todos import todos_for
@@ -19,7 +20,7 @@ from .todos import todos_for
 REFRESH_SECONDS = 20
 
 
-def _live_context(request: HttpRequest) -> dict[str, Any]:
+def _live_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     user = request.user
     return {
         "todos": todos_for(user),
@@ -31,7 +32,7 @@ def _live_context(request: HttpRequest) -> dict[str, Any]:
 
 @permission_required(p.VIEW)
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = _live_context(request)
     chart = selectors.wallet_chart_series()
     context["chart"] = chart
@@ -42,6 +43,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_safe
-def live(request: HttpRequest) -> HttpResponse:
+def live(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The part of the home page that htmx polls: to-dos, balance, syncs."""
     return render(request, "dashboard/_live.html", _live_context(request))

@@ -9,7 +9,6 @@ and each stored notification is e-mailed at most once by `notification_emails_se
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,19 +16,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from backoffice.logging import redact
+from backoffice.mail import MailNotSent, mail_send
 from orders.models import PurchaseOrder
 
 from . import conditions, selectors
 from .conditions import Alert
 from .models import Notification, NotificationKind, NotificationPreference
-
-logger = logging.getLogger(__name__)
 
 # A notification whose e-mail failed this many times is left as failed (shown in the inbox).
 EMAIL_MAX_ATTEMPTS = 3
@@ -155,15 +153,18 @@ def notification_emails_send(*, limit: int = EMAIL_BATCH) -> int:
             notification.email_attempts += 1
             try:
                 _send(notification)
-            except Exception:  # any mail backend error: recorded, retried, never fatal
-                logger.exception("Notification %s: e-mail failed", notification.pk)
+            except MailNotSent as exc:  # recorded and retried, never fatal to the scan
+                notification.email_error = exc.reason
                 if notification.email_attempts >= EMAIL_MAX_ATTEMPTS:
                     notification.email_state = Notification.EmailState.FAILED
             else:
                 notification.email_state = Notification.EmailState.SENT
                 notification.emailed_at = timezone.now()
+                notification.email_error = ""
                 sent += 1
-            notification.save(update_fields=["email_state", "email_attempts", "emailed_at"])
+            notification.save(
+                update_fields=["email_state", "email_attempts", "emailed_at", "email_error"]
+            )
     return sent
 
 
@@ -178,12 +179,8 @@ def _send(notification: Notification) -> None:
     }
     subject = render_to_string("notifications/email/subject.txt", context).strip()
     body = render_to_string("notifications/email/body.txt", context)
-    send_mail(
-        subject=" ".join(subject.split())[:200],
-        message=body,
-        from_email=None,
-        recipient_list=[recipient.email],
-    )
+    message = EmailMessage(subject=" ".join(subject.split())[:200], body=body, to=[recipient.email])
+    mail_send(message)
 
 
 def notification_mark_read(*, user: Any, notification_id: int) -> Notification:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
+from backoffice.http import AuthenticatedHttpRequest
 
 from . import selectors, services
 from .forms import PreferencesForm
@@ -21,7 +22,7 @@ PER_PAGE = 50
 
 @permission_required(p.VIEW)
 @require_safe
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
     notifications = selectors.inbox(request.user)
     if unread_only:
@@ -36,7 +37,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_POST
-def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.notification_mark_read(user=request.user, notification_id=pk)
     except services.NotificationNotFound as exc:
@@ -46,7 +47,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_POST
-def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+def open_notification(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Mark read and go to the thing the notification is about."""
     try:
         notification = services.notification_mark_read(user=request.user, notification_id=pk)
@@ -62,14 +63,14 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required(p.VIEW)
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=request.user)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
     return redirect("notifications:inbox")
 
 
 @permission_required(p.VIEW)
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     kinds = selectors.kinds_for(request.user)
     current = selectors.email_preferences(request.user)
     form = PreferencesForm(
@@ -87,5 +88,5 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/preferences.html",
-        {"form": form, "has_email": bool(getattr(request.user, "email", ""))},
+        {"form": form, "has_email": bool(request.user.email)},
     )

@@ -67,6 +67,8 @@ EXPECTED: dict[str, Rule] = {
     "backoffice:user_edit": page(p.MANAGE_USERS),
     "backoffice:user_deactivate": action(p.MANAGE_USERS),
     "backoffice:user_activate": action(p.MANAGE_USERS),
+    "backoffice:lockout_list": page(p.MANAGE_USERS),
+    "backoffice:lockout_lift": action(p.MANAGE_USERS),
     # --- home dashboard and notifications (every staff user: their own inbox) ---
     "dashboard_live": page(p.VIEW),
     "notifications:inbox": page(p.VIEW),
@@ -163,6 +165,23 @@ def _user() -> dict[str, Any]:
     return {"pk": make_user("sample-target", "Viewer").pk}
 
 
+def _lockout() -> dict[str, Any]:
+    from django.utils import timezone
+
+    from backoffice.models import LoginThrottle
+
+    now = timezone.now()
+    row = LoginThrottle.objects.create(
+        scope=LoginThrottle.Scope.PAIR,
+        username="sample-locked",
+        ip_address="192.0.2.1",
+        failures=99,
+        first_failure_at=now,
+        last_failure_at=now,
+    )
+    return {"pk": row.pk}
+
+
 def _product() -> dict[str, Any]:
     from tests.catalog.factories import CombinationFactory
 
@@ -247,6 +266,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "backoffice:user_edit": _user,
     "backoffice:user_deactivate": _user,
     "backoffice:user_activate": _user,
+    "backoffice:lockout_lift": _lockout,
     "notifications:mark_read": _notification,
     "notifications:open": _notification,
     "catalog:product_detail": _product,

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from catalog.models import SyncRun
@@ -237,10 +238,15 @@ def test_a_failed_email_is_retried_then_left_as_failed(staff, settings):
         services.notifications_scan()
     (note,) = notes(approver)
     assert note.email_state == "failed" and note.email_attempts == services.EMAIL_MAX_ATTEMPTS
+    assert note.email_error == "ConnectionRefusedError: smtp down"
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     services.notifications_scan()
     assert mail.outbox == []  # given up: shown as "e-mail failed" in the inbox instead
+    client = Client()
+    client.force_login(approver)
+    inbox = client.get("/notifications/").content.decode()
+    assert "e-mail failed: ConnectionRefusedError: smtp down" in inbox
 
 
 def test_a_failed_order_is_reported_at_once_by_the_receiver(
