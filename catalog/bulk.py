@@ -10,11 +10,15 @@ SQLite demo) use Django's bulk methods: slower, same result.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
+T = TypeVar("T")
+
+# Rows per INSERT/UPDATE statement and ids per IN (...) list: well under SQLite's
+# parameter limit and large enough that 60,000 combinations take few round trips.
 BATCH_ROWS = 1000
 
 
@@ -98,3 +102,9 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model]) -> i
         for obj in objects:
             copy.write_row(row([getattr(obj, name) for name in attnames]))
     return len(objects)
+
+
+def chunks(values: Sequence[T], size: int = BATCH_ROWS) -> Iterator[Sequence[T]]:
+    """`values` in slices of `size`: rows per statement, ids per IN (...) list."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

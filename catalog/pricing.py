@@ -1,7 +1,7 @@
 """Selling prices and margins: pure arithmetic on Decimals, no database access.
 
 Kept apart from the services so precedence and rounding are testable on their own and
-the bulk recomputation (`catalog.services.pricing_apply`) stays a thin loop.
+the bulk recomputation (`catalog.services.pricing.pricing_apply`) stays a thin loop.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ def sleeps(monkeypatch) -> list[float]:
     """The client's backoff delays, recorded instead of slept (retries stay fast)."""
     from django.conf import settings
 
-    import catalog.services
+    import catalog.services.sync
     from backoffice import upstream
     from licendi import LicendiClient
 
@@ -30,7 +30,7 @@ def sleeps(monkeypatch) -> list[float]:
             sleep=delays.append,
         )
 
-    monkeypatch.setattr(catalog.services, "licendi_client", fast_client)
+    monkeypatch.setattr(catalog.services.sync, "licendi_client", fast_client)
     return delays
 
 
