@@ -85,3 +85,9 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError("Audit events are append-only")
+
+
+# Models of the upstream reports live in their own module; imported so Django sees them.
+from .upstream_models import DriftObservation, QuarantinedRecord  # noqa: E402
+
+__all__ = ["Access", "AuditEvent", "DriftObservation", "QuarantinedRecord"]

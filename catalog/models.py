@@ -171,6 +171,8 @@ class SyncRun(models.Model):
     deactivated = models.PositiveIntegerField(default=0)
     price_changes = models.PositiveIntegerField(default=0)
     detail_requests = models.PositiveIntegerField(default=0)
+    # Upstream records skipped because they could not be read (see Upstream problems).
+    quarantined = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -189,6 +191,11 @@ class SyncRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+    @property
+    def quarantine_ref(self) -> str:
+        """How the upstream-problems records name this run."""
+        return f"{self._meta.label}:{self.pk}"
 
     @property
     def progress_percent(self) -> int | None:

@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate-limit-rate", type=float, default=0.0, help="share of /api calls -> 429"
     )
+    parser.add_argument(
+        "--drift",
+        action="store_true",
+        help="serve the answers bent as a real supplier might (1/0 booleans, money as "
+        "numbers, epoch timestamps, keys as objects, ledger renamed) and a few broken records",
+    )
     args = parser.parse_args(argv)
     # UTC timestamps: the log must read the same whatever TZ the host (or Django) sets.
     handler = logging.StreamHandler(sys.stdout)
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         fail_rate=args.fail_rate,
         rate_limit_rate=args.rate_limit_rate,
+        drift=args.drift,
     )
     generated = time.perf_counter() - started
     server = make_server(
@@ -115,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"Listening on {url}", flush=True)
     print(f"API key: {args.api_key}", flush=True)
+    if sandbox.drift is not None:
+        broken = ", ".join(f"{sku} ({why})" for sku, why in sandbox.drift.broken.items())
+        print(f"Drifting answers; broken records: {broken or 'none'}", flush=True)
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -260,6 +260,8 @@ class SandboxApp:
                 page=page, page_size=page_size, category=category
             )
             items = [product.to_list_item() for product in products]
+        if self.sb.drift is not None:
+            items = [self.sb.drift.product_item(item) for item in items]
         return json_response({"items": items, "page": page, "pageSize": page_size, "total": total})
 
     def on_product(self, request: Request, sku: str) -> Response:
@@ -267,17 +269,27 @@ class SandboxApp:
             product = self.sb.catalog.get(sku)
             if product is None:
                 raise ApiError(404, "not_found", f"No product with sku {sku!r}.")
-            return json_response(product.to_detail())
+            detail = product.to_detail()
+        if self.sb.drift is not None:
+            detail = self.sb.drift.product_detail(detail)
+        return json_response(detail)
 
     def on_balance(self, request: Request) -> Response:
-        return json_response(self.sb.state.balance_view())
+        body = self.sb.state.balance_view()
+        if self.sb.drift is not None:
+            body = self.sb.drift.balance(body)
+        return json_response(body)
 
     def on_orders(self, request: Request) -> Response:
         page = self._positive_int(request, "page", 1, 10**9)
         limit = self._positive_int(request, "limit", ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX)
         with self.sb.lock:
             orders, total = self.sb.state.list_orders(page=page, limit=limit)
-            items = [order.to_api(with_keys=False) for order in orders]
+            if self.sb.drift is not None:
+                # The drifting supplier lists orders with their keys, as objects.
+                items = [self.sb.drift.order(order.to_api()) for order in orders]
+            else:
+                items = [order.to_api(with_keys=False) for order in orders]
         return json_response({"items": items, "page": page, "pageSize": limit, "total": total})
 
     def on_order_create(self, request: Request) -> Response:
@@ -297,6 +309,8 @@ class SandboxApp:
         )
         with self.sb.lock:
             body = order.to_api()
+        if self.sb.drift is not None:
+            body = self.sb.drift.order(body)
         if replayed:
             return json_response(body, 200, {"Idempotent-Replayed": "true"})
         return json_response(body, 201)
@@ -309,7 +323,10 @@ class SandboxApp:
 
     def on_order(self, request: Request, order_id: str) -> Response:
         with self.sb.lock:
-            return json_response(self._order(order_id).to_api())
+            body = self._order(order_id).to_api()
+        if self.sb.drift is not None:
+            body = self.sb.drift.order(body)
+        return json_response(body)
 
     def on_order_keys(self, request: Request, order_id: str) -> Response:
         with self.sb.lock:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 import licendi
 from backoffice.upstream import licendi_client
+from backoffice.upstream_problems import quarantine_record
 
 from ..bulk import BATCH_ROWS, bulk_insert, bulk_set, chunks
 from ..models import Axis, Category, Combination, PriceChange, Product, SyncRun
@@ -28,6 +29,10 @@ from .pricing import pricing_lock
 from .runs import Progress, ProgressCallback, sync_run_start
 
 logger = logging.getLogger(__name__)
+
+QUARANTINE_SOURCE = "catalog.sync"
+LIST_ENDPOINT = "GET /api/products"
+DETAIL_ENDPOINT = "GET /api/products/{sku}"
 
 
 def list_fingerprint(item: licendi.Product) -> str:
@@ -57,6 +62,35 @@ class _Snapshot:
     details: dict[str, licendi.ProductDetail] = field(default_factory=dict)
     known: dict[str, tuple[str, bool]] = field(default_factory=dict)  # sku -> (fp, active)
     complete: bool = True
+    # Records that could not be read, skipped: from the list, and from the details.
+    list_rejected: list[licendi.Rejected] = field(default_factory=list)
+    detail_rejected: dict[str, licendi.Rejected] = field(default_factory=dict)
+
+    @property
+    def listed(self) -> int:
+        """Records in the list, readable or not."""
+        return len(self.items) + len(self.list_rejected)
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.list_rejected) + len(self.detail_rejected)
+
+    @property
+    def quarantined_skus(self) -> set[str]:
+        """Products that are upstream but unreadable: never "vanished"."""
+        skus = set(self.detail_rejected)
+        skus.update(r.ref for r in self.list_rejected if _has_sku(r))
+        return skus
+
+    @property
+    def unnamed_rejects(self) -> int:
+        """List records too broken to tell which product they are."""
+        return sum(1 for r in self.list_rejected if not _has_sku(r))
+
+
+def _has_sku(record: licendi.Rejected) -> bool:
+    raw = record.raw
+    return isinstance(raw, dict) and raw.get("sku") not in (None, "")
 
 
 def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
@@ -67,12 +101,13 @@ def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
         for page in client.iter_product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
             for item in page.items:
                 snapshot.items[item.sku] = item
+            snapshot.list_rejected.extend(page.rejected)
             last_total = page.total
             run.seen = len(snapshot.items)
-            progress.report(done=run.seen, total=page.total)
+            progress.report(done=snapshot.listed, total=page.total)
         # Offset paging over a list that changed meanwhile can skip a product; then the
         # pass is not complete and nothing is deactivated on its evidence.
-        snapshot.complete = last_total is None or last_total == len(snapshot.items)
+        snapshot.complete = last_total is None or last_total == snapshot.listed
 
         snapshot.known = {
             sku: (fingerprint, active)
@@ -111,15 +146,49 @@ def _fetch_details(
             sku = futures[future]
             try:
                 snapshot.details[sku] = future.result()
+            except licendi.ContractError as exc:
+                # An answer that came but cannot be read: this product waits, the rest
+                # of the catalog goes on.
+                snapshot.detail_rejected[sku] = licendi.Rejected(
+                    ref=sku, reason=exc.message, field=exc.field, raw=exc.raw
+                )
             except licendi.LicendiError as exc:
                 raise SyncFailed(f"Product {sku}: {type(exc).__name__}: {exc}") from exc
-            progress.report(done=len(snapshot.details))
+            progress.report(done=len(snapshot.details) + len(snapshot.detail_rejected))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 class SyncFailed(Exception):
     """Upstream could not give a complete picture; the mirror was left as it was."""
+
+
+def _quarantine(run: SyncRun, snapshot: _Snapshot) -> None:
+    """Store the unreadable records of this run, then refuse to apply anything when
+    they are more than the allowed share: a wholesale change upstream (a renamed
+    field, a new money format) must not empty the mirror product by product."""
+    run_ref = run.quarantine_ref
+    quarantine_record(
+        source=QUARANTINE_SOURCE,
+        endpoint=LIST_ENDPOINT,
+        rejected=snapshot.list_rejected,
+        run_ref=run_ref,
+    )
+    quarantine_record(
+        source=QUARANTINE_SOURCE,
+        endpoint=DETAIL_ENDPOINT,
+        rejected=[snapshot.detail_rejected[sku] for sku in sorted(snapshot.detail_rejected)],
+        run_ref=run_ref,
+    )
+    run.quarantined = snapshot.quarantined
+    limit = Decimal(settings.UPSTREAM_QUARANTINE_MAX_PERCENT)
+    if snapshot.listed and Decimal(100 * snapshot.quarantined) > limit * snapshot.listed:
+        share = Decimal(100 * snapshot.quarantined) / snapshot.listed
+        raise SyncFailed(
+            f"{snapshot.quarantined} of {snapshot.listed} products could not be read "
+            f"({share:.1f} %, above the {limit} % limit): nothing was applied. "
+            "See Upstream problems for the reasons."
+        )
 
 
 # --- sync: applying -----------------------------------------------------------------------
@@ -241,15 +310,20 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
         product_ids = _product_ids(skus)
         run.created = len(skus) - len(before)
         run.updated = len(before)
-        run.unchanged = len(snapshot.items) - len(skus)
+        run.unchanged = len(snapshot.items) - len(skus) - len(snapshot.detail_rejected)
 
         _replace_axes(details, product_ids)
         price_changes = _upsert_combinations(details, product_ids, category_ids, now)
 
-        if snapshot.complete:
-            run.deactivated = _deactivate_missing(snapshot, now)
-        else:
+        if not snapshot.complete:
             run.error = "The product list changed while it was read: nothing was deactivated."
+        elif snapshot.unnamed_rejects:
+            run.error = (
+                f"{snapshot.unnamed_rejects} product records without a readable sku were "
+                "quarantined: nothing was deactivated."
+            )
+        else:
+            run.deactivated = _deactivate_missing(snapshot, now)
 
         _record_price_changes(price_changes, run, now)
         run.price_changes = len(price_changes)
@@ -270,6 +344,7 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
                 "deactivated",
                 "price_changes",
                 "detail_requests",
+                "quarantined",
                 "error",
             ]
         )
@@ -423,11 +498,16 @@ def _set_combination(combo: Combination, state: tuple[Any, ...]) -> None:
 
 
 def _deactivate_missing(snapshot: _Snapshot, now: datetime) -> int:
-    """Products absent from a complete list pass become inactive (never deleted)."""
+    """Products absent from a complete list pass become inactive (never deleted).
+
+    A product whose record was quarantined is present upstream, only unreadable: it
+    keeps its last good state.
+    """
+    present = snapshot.items.keys() | snapshot.quarantined_skus
     missing = sorted(
         sku
         for sku, (_fingerprint, active) in snapshot.known.items()
-        if active and sku not in snapshot.items
+        if active and sku not in present
     )
     for chunk in chunks(missing):
         Product.objects.filter(sku__in=chunk, is_active=True).update(
@@ -480,6 +560,7 @@ def catalog_sync(
     reporter = Progress(run, progress)
     try:
         snapshot = _fetch(run, reporter)
+        _quarantine(run, snapshot)
         reporter.report(
             phase=SyncRun.Phase.APPLYING, done=0, total=len(snapshot.details), force=True
         )
@@ -497,6 +578,7 @@ def catalog_sync(
                 "heartbeat_at",
                 "seen",
                 "detail_requests",
+                "quarantined",
             ]
         )
         if progress is not None:
@@ -504,7 +586,7 @@ def catalog_sync(
         return run
     logger.info(
         "catalog sync #%s: seen=%s created=%s updated=%s deactivated=%s price_changes=%s "
-        "detail_requests=%s",
+        "detail_requests=%s quarantined=%s",
         run.pk,
         run.seen,
         run.created,
@@ -512,6 +594,7 @@ def catalog_sync(
         run.deactivated,
         run.price_changes,
         run.detail_requests,
+        run.quarantined,
     )
     if progress is not None:
         progress(run)

@@ -17,17 +17,18 @@ def sleeps(monkeypatch) -> list[float]:
 
     import catalog.services.sync
     from backoffice import upstream
-    from licendi import LicendiClient
+    from licendi import LicendiClient, Observations
 
     delays: list[float] = []
 
     def fast_client() -> LicendiClient:
-        return LicendiClient(
+        return upstream.RecordingClient(
             base_url=settings.LICENDI_BASE_URL,
             api_key=settings.LICENDI_API_KEY,
             max_retries=settings.LICENDI_MAX_RETRIES,
             transport=upstream._transport_override,
             sleep=delays.append,
+            observations=Observations(),
         )
 
     monkeypatch.setattr(catalog.services.sync, "licendi_client", fast_client)
@@ -55,3 +56,18 @@ def detail_requests(sandbox) -> int:
         for method, path in sandbox.requests
         if method == "GET" and path.startswith("/api/products/")
     )
+
+
+@pytest.fixture
+def drifting(settings, sleeps) -> Iterator[object]:
+    """The same 200-product sandbox serving drifting answers and three broken records."""
+    from backoffice.upstream import use_transport
+    from sandbox import Sandbox
+
+    sandbox = Sandbox(products=PRODUCTS, seed=11, api_key=SANDBOX_API_KEY, drift=True)
+    settings.LICENDI_BASE_URL = "http://sandbox.test"
+    settings.LICENDI_API_KEY = SANDBOX_API_KEY
+    settings.CATALOG_SYNC_PAGE_SIZE = 100
+    settings.CATALOG_SYNC_CONCURRENCY = 4
+    with use_transport(sandbox.transport()):
+        yield sandbox
