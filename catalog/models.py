@@ -316,11 +316,11 @@ class PricingRule(models.Model):
 
     @property
     def target_label(self) -> str:
-        if self.scope == self.Scope.CATEGORY and self.category_id:
+        if self.scope == self.Scope.CATEGORY and self.category is not None:
             return self.category.name
         if self.scope == self.Scope.BRAND:
             return self.brand
-        if self.scope == self.Scope.PRODUCT and self.product_id:
+        if self.scope == self.Scope.PRODUCT and self.product is not None:
             return f"{self.product.name} ({self.product.sku})"
         return "all products"
 

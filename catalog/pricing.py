@@ -82,11 +82,11 @@ class RuleBook:
         for rule in rules:
             if not rule.is_active:
                 continue
-            if rule.scope == PricingRule.Scope.PRODUCT:
+            if rule.scope == PricingRule.Scope.PRODUCT and rule.product_id is not None:
                 self.by_product[rule.product_id] = rule
             elif rule.scope == PricingRule.Scope.BRAND:
                 self.by_brand[rule.brand.casefold()] = rule
-            elif rule.scope == PricingRule.Scope.CATEGORY:
+            elif rule.scope == PricingRule.Scope.CATEGORY and rule.category_id is not None:
                 self.by_category[rule.category_id] = rule
             else:
                 self.default = rule

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_tables2 as tables
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -124,7 +125,9 @@ class CombinationTable(BaseTable):
     def value_rule(self, record: Combination) -> str:
         return self.render_rule(record)
 
-    def order_margin_percent(self, queryset: QuerySet, is_descending: bool):  # type: ignore[no-untyped-def]
+    def order_margin_percent(
+        self, queryset: QuerySet[Combination], is_descending: bool
+    ) -> tuple[QuerySet[Combination], bool]:
         # An undefined margin % (selling price 0) is the worst case: first when ascending.
         field = F("margin_percent")
         ordering = field.desc(nulls_last=True) if is_descending else field.asc(nulls_first=True)
@@ -238,13 +241,13 @@ class SyncRunTable(BaseTable):
 
     def render_status(self, record: SyncRun) -> str:
         css = {
-            SyncRun.Status.SUCCEEDED: "text-bg-success",
-            SyncRun.Status.FAILED: "text-bg-danger",
-            SyncRun.Status.RUNNING: "text-bg-primary",
+            SyncRun.Status.SUCCEEDED.value: "text-bg-success",
+            SyncRun.Status.FAILED.value: "text-bg-danger",
+            SyncRun.Status.RUNNING.value: "text-bg-primary",
         }.get(record.status, "text-bg-secondary")
         return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
 
-    def render_triggered_by(self, value) -> str:  # type: ignore[no-untyped-def]
+    def render_triggered_by(self, value: AbstractBaseUser) -> str:
         return value.get_username()
 
     def render_error(self, value: str) -> str:
@@ -268,7 +271,7 @@ class PricingRuleTable(BaseTable):
     def render_rule(self, record: PricingRule) -> str:
         return record.describe()
 
-    def render_updated_by(self, value) -> str:  # type: ignore[no-untyped-def]
+    def render_updated_by(self, value: AbstractBaseUser) -> str:
         return value.get_username()
 
     def render_actions(self, record: PricingRule) -> str:

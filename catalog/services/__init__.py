@@ -11,14 +11,16 @@ from .pricing import (
     pricing_rule_delete,
     pricing_rule_update,
 )
-from .runs import ProgressCallback
+from .runs import ProgressCallback, SyncAlreadyRunning, catalog_sync_request
 from .sync import SyncFailed, catalog_sync, list_fingerprint
 
 __all__ = [
     "PricingRuleConflict",
     "ProgressCallback",
+    "SyncAlreadyRunning",
     "SyncFailed",
     "catalog_sync",
+    "catalog_sync_request",
     "list_fingerprint",
     "pricing_apply",
     "pricing_rule_create",

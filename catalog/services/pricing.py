@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 
 from backoffice.audit import audit_record
 from backoffice.models import AuditEvent
@@ -85,9 +84,9 @@ def _rule_targets(rule: PricingRule) -> Q:
 def _rule_snapshot(rule: PricingRule) -> dict[str, Any]:
     return {
         "scope": rule.scope,
-        "category": rule.category.name if rule.category_id else None,
+        "category": rule.category.name if rule.category is not None else None,
         "brand": rule.brand or None,
-        "product": rule.product.sku if rule.product_id else None,
+        "product": rule.product.sku if rule.product is not None else None,
         "kind": rule.kind,
         "value": str(rule.value),
         "rounding": rule.rounding,
@@ -108,9 +107,7 @@ def _save_rule(rule: PricingRule, **kwargs: Any) -> None:
 
 
 @transaction.atomic
-def pricing_rule_create(
-    *, rule: PricingRule, user: Any, request: HttpRequest | None = None
-) -> PricingRule:
+def pricing_rule_create(*, rule: PricingRule, user: Any) -> PricingRule:
     """Store a new (unsaved) rule, audit it and reprice what it targets."""
     if rule.pk is not None:
         raise ValueError("pricing_rule_create takes an unsaved rule")
@@ -120,7 +117,6 @@ def pricing_rule_create(
     audit_record(
         action=AuditEvent.Action.PRICING_RULE_CHANGE,
         actor=user,
-        request=request,
         target=rule,
         summary=f"Created pricing rule: {rule}",
         details={"change": "create", "after": _rule_snapshot(rule), "repriced": repriced},
@@ -129,9 +125,7 @@ def pricing_rule_create(
 
 
 @transaction.atomic
-def pricing_rule_update(
-    *, rule: PricingRule, user: Any, request: HttpRequest | None = None
-) -> PricingRule:
+def pricing_rule_update(*, rule: PricingRule, user: Any) -> PricingRule:
     """Save edits made to `rule` (a form's instance), audit before/after, reprice both
     the old and the new targets (the scope may have moved)."""
     before = PricingRule.objects.select_related("category", "product").get(pk=rule.pk)
@@ -141,7 +135,6 @@ def pricing_rule_update(
     audit_record(
         action=AuditEvent.Action.PRICING_RULE_CHANGE,
         actor=user,
-        request=request,
         target=rule,
         summary=f"Changed pricing rule: {rule}",
         details={
@@ -155,7 +148,7 @@ def pricing_rule_update(
 
 
 @transaction.atomic
-def pricing_rule_delete(*, rule: PricingRule, user: Any, request: HttpRequest | None = None) -> int:
+def pricing_rule_delete(*, rule: PricingRule, user: Any) -> int:
     """Delete a rule and reprice what it targeted; returns how many prices changed."""
     snapshot = _rule_snapshot(rule)
     targets = _rule_targets(rule)
@@ -165,7 +158,6 @@ def pricing_rule_delete(*, rule: PricingRule, user: Any, request: HttpRequest | 
     audit_record(
         action=AuditEvent.Action.PRICING_RULE_CHANGE,
         actor=user,
-        request=request,
         target_type=PricingRule._meta.label,
         target_id=str(rule_id),
         summary=f"Deleted pricing rule: {label}",

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backoffice.jobs import enqueue
+
 from ..models import SyncRun
 
 ProgressCallback = Callable[[SyncRun], None]
@@ -99,3 +101,27 @@ class Progress:
             )
         if self.listener is not None:
             self.listener(run)
+
+
+class SyncAlreadyRunning(Exception):
+    """A sync was asked for while another one runs."""
+
+    def __init__(self, run: SyncRun) -> None:
+        super().__init__(f"Sync #{run.pk} is already running.")
+        self.run = run
+
+
+def catalog_sync_request(*, user: Any) -> None:
+    """Queue a catalog sync started by `user` ("Sync now"), once this transaction commits.
+
+    Raises SyncAlreadyRunning when one runs already. A request that races another
+    still ends well: the second run finds the lock held and records a skip.
+    """
+    running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).first()
+    if running is not None:
+        raise SyncAlreadyRunning(running)
+    enqueue(
+        "catalog.tasks.catalog_sync",
+        trigger=SyncRun.Trigger.MANUAL,
+        user_id=user.pk if getattr(user, "is_authenticated", False) else None,
+    )

@@ -22,7 +22,7 @@ import licendi
 from backoffice.upstream import licendi_client
 from backoffice.upstream_problems import quarantine_record
 
-from ..bulk import BATCH_ROWS, bulk_insert, bulk_set, chunks
+from ..bulk import BATCH_ROWS, bulk_insert, bulk_set, chunks, concrete_field
 from ..models import Axis, Category, Combination, PriceChange, Product, SyncRun
 from ..pricing import RuleBook
 from .pricing import pricing_lock
@@ -297,7 +297,7 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
         # The sync lock means no one else inserts products meanwhile: new ones are
         # streamed in, changed ones updated in place (first_seen_at kept).
         bulk_insert(Product, [row for row in rows if row.sku not in before])
-        attnames = [Product._meta.get_field(name).attname for name in _PRODUCT_UPDATE_FIELDS]
+        attnames = [concrete_field(Product, name).attname for name in _PRODUCT_UPDATE_FIELDS]
         bulk_set(
             Product,
             _PRODUCT_UPDATE_FIELDS,
@@ -464,7 +464,7 @@ def _upsert_combinations(
             combo.is_active = False
             to_update.append(combo)
     bulk_insert(Combination, to_create)
-    attnames = [Combination._meta.get_field(name).attname for name in _COMBINATION_UPDATE_FIELDS]
+    attnames = [concrete_field(Combination, name).attname for name in _COMBINATION_UPDATE_FIELDS]
     bulk_set(
         Combination,
         _COMBINATION_UPDATE_FIELDS,
