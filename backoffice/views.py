@@ -13,11 +13,12 @@ from .auth import permission_required
 from .filters import AuditEventFilter
 from .forms import StaffUserCreateForm, StaffUserForm
 from .page_tables import AuditEventTable, StaffUserTable
+from .upstream_selectors import new_shapes
 
 
 @permission_required(p.VIEW)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    return render(request, "home.html", {"upstream_new_shapes": new_shapes()})
 
 
 @permission_required(p.VIEW_AUDIT)

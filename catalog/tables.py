@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from backoffice.tables import BaseTable
 
@@ -212,6 +213,7 @@ class SyncRunTable(BaseTable):
     deactivated = tables.Column(orderable=False)
     price_changes = tables.Column(verbose_name="Price changes", orderable=False)
     detail_requests = tables.Column(verbose_name="Detail GETs", orderable=False)
+    quarantined = tables.Column(orderable=False)
     error = tables.Column(orderable=False, default="")
 
     class Meta(BaseTable.Meta):
@@ -230,6 +232,7 @@ class SyncRunTable(BaseTable):
             "deactivated",
             "price_changes",
             "detail_requests",
+            "quarantined",
             "error",
         )
         order_by = ("-started_at",)
@@ -252,6 +255,16 @@ class SyncRunTable(BaseTable):
 
     def render_error(self, value: str) -> str:
         return format_html('<span class="small text-break">{}</span>', value)
+
+    def render_quarantined(self, record: SyncRun, value: int) -> str:
+        if not value:
+            return "0"
+        return format_html(
+            '<a href="{}?{}#quarantine">{}</a>',
+            reverse("backoffice:upstream_problems"),
+            urlencode({"run": record.quarantine_ref}),
+            value,
+        )
 
 
 class PricingRuleTable(BaseTable):

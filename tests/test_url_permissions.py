@@ -62,6 +62,8 @@ EXPECTED: dict[str, Rule] = {
     "logout": public(405),  # Django's LogoutView is POST-only
     "healthz": public(200),
     "backoffice:audit_list": page(p.VIEW_AUDIT),
+    "backoffice:upstream_problems": page(p.VIEW),
+    "backoffice:drift_acknowledge": action(p.RUN_SYNCS),
     "backoffice:user_list": page(p.MANAGE_USERS),
     "backoffice:user_create": page(p.MANAGE_USERS),
     "backoffice:user_edit": page(p.MANAGE_USERS),

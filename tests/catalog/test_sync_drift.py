@@ -169,3 +169,13 @@ def test_the_contract_sandbox_causes_no_drift_and_no_quarantine(sb):
     assert run.status == SyncRun.Status.SUCCEEDED and run.quarantined == 0
     assert list(DriftObservation.objects.values_list("endpoint", "kind", "field")) == []
     assert not QuarantinedRecord.objects.exists()
+
+
+def test_the_finished_run_says_how_many_it_quarantined_and_links_to_them(drifting, client_for):
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    client = client_for("Viewer")
+    partial = client.get(f"/catalog/syncs/{run.pk}/progress/").content.decode()
+    assert "succeeded, " in partial and "3 quarantined</a>" in partial
+    page = client.get("/upstream/", {"run": run.quarantine_ref}).content.decode()
+    assert drifting.drift.bad_price in page and "call us" in page
