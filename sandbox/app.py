@@ -4,8 +4,9 @@ Plain werkzeug. Every answer is JSON; every refusal is the contract's
 ``{"error": {"code", "message"}}``; an unexpected exception is logged and answered
 500 ``internal_error`` without a traceback.
 
-Paging choices: ``pageSize`` above 500 and ``limit`` above 200 are clamped to the
-maximum (the response's ``pageSize`` says what was applied), not refused.
+Paging limits are the contract's: ``pageSize`` above 500, ``limit`` above 200 or a
+``page`` beyond 999,999,999 is refused with 400 ``invalid_request``, as the spec
+forbids them (a clamped answer would let a client believe it got what it asked for).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ logger = logging.getLogger("sandbox.app")
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 500
 ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX = 50, 200
+PAGE_MAX = 999_999_999
 MAX_BODY = 1_000_000
 _POSITIVE_INT = re.compile(r"[0-9]{1,9}")
 _STATUS_CODES = {
@@ -217,9 +219,9 @@ class SandboxApp:
         raw = request.args.get(name)
         if raw is None:
             return default
-        if not _POSITIVE_INT.fullmatch(raw) or int(raw) < 1:
-            raise bad_request(f"{name} must be a positive integer, got {raw!r}.")
-        return min(int(raw), maximum)
+        if not _POSITIVE_INT.fullmatch(raw) or not 1 <= int(raw) <= maximum:
+            raise bad_request(f"{name} must be an integer from 1 to {maximum}, got {raw!r}.")
+        return int(raw)
 
     @staticmethod
     def _items(body: dict[str, Any]) -> tuple[list[tuple[str, Any]], str | None]:
@@ -252,7 +254,7 @@ class SandboxApp:
         return json_response({"service": "Licendi Reseller API sandbox", "openapi": "/api/openapi"})
 
     def on_products(self, request: Request) -> Response:
-        page = self._positive_int(request, "page", 1, 10**9)
+        page = self._positive_int(request, "page", 1, PAGE_MAX)
         page_size = self._positive_int(request, "pageSize", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
         category = request.args.get("category") or None
         with self.sb.lock:
@@ -281,7 +283,7 @@ class SandboxApp:
         return json_response(body)
 
     def on_orders(self, request: Request) -> Response:
-        page = self._positive_int(request, "page", 1, 10**9)
+        page = self._positive_int(request, "page", 1, PAGE_MAX)
         limit = self._positive_int(request, "limit", ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX)
         with self.sb.lock:
             orders, total = self.sb.state.list_orders(page=page, limit=limit)
