@@ -712,7 +712,8 @@ def parse_webhook_endpoint(value: Any, ctx: str = "") -> WebhookEndpoint:
         url=_str(obj, "url", ctx),
         events=_str_list(obj, "events", ctx),
         created_at=_opt_datetime(obj, "createdAt", ctx),
-        secret=_opt_str(obj, "secret", ctx),
+        # Returned only at registration: its absence from a listing is the contract.
+        secret=_opt_str(obj, "secret", ctx) if "secret" in obj else None,
     )
 
 

@@ -230,3 +230,30 @@ def test_a_balance_without_any_ledger_is_noted_as_missing() -> None:
         balance = parsing.parse_balance({"balance": "10.00"})
     assert balance.ledger == ()
     assert ("missing_field", "ledger", "") in notes_of(seen)
+
+
+def test_the_contract_sandbox_answers_note_nothing() -> None:
+    """Every endpoint of the honest sandbox, read through a noting client: no drift."""
+    from licendi import LicendiClient, OrderLineRequest
+    from sandbox import Sandbox
+
+    sandbox = Sandbox(products=40, seed=5, api_key="k")
+    seen = Observations()
+    with LicendiClient(
+        "http://sandbox.test", "k", transport=sandbox.transport(), observations=seen
+    ) as client:
+        sku = sandbox.order_skus()[0]
+        placed = client.create_order(
+            items=[OrderLineRequest(sku=sku, qty=1)], external_id="PO-1", idempotency_key="i-1"
+        )
+        sandbox.place_order([(sku, 1)])  # a dashboard order: externalId null
+        client.create_webhook(url="https://shop.example/hooks", events=["order.delivered"])
+        list(client.iter_product_pages(page_size=100))
+        client.get_product(sandbox.product_skus()[0])
+        client.get_balance()
+        client.list_orders()
+        client.get_order(placed.order.id)
+        client.get_order_keys(placed.order.id)
+        client.list_webhooks()
+
+    assert seen.notes() == []
