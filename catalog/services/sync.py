@@ -9,7 +9,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -101,7 +101,11 @@ def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
         for page in client.iter_product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
             for item in page.items:
                 snapshot.items[item.sku] = item
-            snapshot.list_rejected.extend(page.rejected)
+            snapshot.list_rejected.extend(
+                # A record named only by its position: say on which page.
+                replace(r, ref=f"page {page.page} {r.ref}") if not _has_sku(r) else r
+                for r in page.rejected
+            )
             last_total = page.total
             run.seen = len(snapshot.items)
             progress.report(done=snapshot.listed, total=page.total)

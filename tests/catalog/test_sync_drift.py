@@ -55,7 +55,8 @@ def test_each_broken_record_is_quarantined_with_its_reason_and_redacted_raw_json
     assert rows[drift.bad_price].field == "items[].price"
     assert "'N/A'" in rows[drift.bad_price].reason
     assert rows[drift.bad_price].endpoint == "GET /api/products"
-    [unnamed] = [r for r in rows.values() if r.ref.startswith("items[")]
+    [unnamed] = [r for r in rows.values() if r.ref.startswith("page ")]
+    assert unnamed.ref.startswith("page 1 items[")
     assert unnamed.field == "items[].sku" and "missing field" in unnamed.reason
     assert "sku" not in unnamed.raw and unnamed.raw["ean"]
     detail = rows[drift.bad_detail]
