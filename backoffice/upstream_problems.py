@@ -23,6 +23,10 @@ from .upstream_models import DriftObservation, QuarantinedRecord
 
 logger = logging.getLogger(__name__)
 
+# Records kept per report: enough to see every kind of problem. A wholesale change
+# upstream (every record unreadable, every hour) must not fill the database.
+QUARANTINE_STORE_MAX = 200
+
 
 def drift_record(*, notes: Iterable[ShapeNote]) -> int:
     """Add `notes` to the drift counters; returns how many shapes were new."""
@@ -79,9 +83,19 @@ def drift_record(*, notes: Iterable[ShapeNote]) -> int:
 def quarantine_record(
     *, source: str, endpoint: str, rejected: Sequence[Rejected], run_ref: str = ""
 ) -> int:
-    """Store records that could not be read, each with its reason; returns how many."""
+    """Store records that could not be read, each with its reason (the first
+    QUARANTINE_STORE_MAX of them); returns how many were stored."""
     if not rejected:
         return 0
+    if len(rejected) > QUARANTINE_STORE_MAX:
+        logger.warning(
+            "upstream records quarantined: %s %s: %s records, the first %s stored",
+            source,
+            endpoint,
+            len(rejected),
+            QUARANTINE_STORE_MAX,
+        )
+        rejected = rejected[:QUARANTINE_STORE_MAX]
     QuarantinedRecord.objects.bulk_create(
         [
             QuarantinedRecord(

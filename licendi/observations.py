@@ -28,6 +28,10 @@ SECRET_FIELDS = frozenset(
 )
 # An example is for a human to recognise the shape; a whole catalog is not needed.
 MAX_EXAMPLE_CHARS = 2000
+# Distinct notes one collector keeps. Field names come from upstream: an object keyed by
+# data (a sku per key) would otherwise make one note per record.
+MAX_NOTES = 500
+OVERFLOW_FIELD = "(more fields not listed)"
 
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -93,6 +97,10 @@ class Observations:
         key = (endpoint, kind, field, detail)
         with self._lock:
             note = self._notes.get(key)
+            if note is None and len(self._notes) >= MAX_NOTES:
+                key = (endpoint, kind, OVERFLOW_FIELD, "")
+                field, detail, example = OVERFLOW_FIELD, "", None
+                note = self._notes.get(key)
             if note is None:
                 self._notes[key] = ShapeNote(
                     endpoint=endpoint,

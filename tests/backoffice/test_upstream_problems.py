@@ -143,3 +143,18 @@ def test_a_shape_seen_again_after_acknowledgement_is_not_new_again():
     drift_acknowledge()
     assert drift_record(notes=[note()]) == 0
     assert DriftObservation.objects.filter(acknowledged_at__isnull=True).count() == 0
+
+
+def test_a_wholesale_change_stores_a_bounded_number_of_records():
+    from backoffice.upstream_problems import QUARANTINE_STORE_MAX
+
+    rejected = [
+        Rejected(ref=str(n), reason="missing field items[].sku", field=None, raw={"n": n})
+        for n in range(QUARANTINE_STORE_MAX * 3)
+    ]
+
+    stored = quarantine_record(
+        source="catalog.sync", endpoint="GET /api/products", rejected=rejected
+    )
+
+    assert stored == QUARANTINE_STORE_MAX == QuarantinedRecord.objects.count()

@@ -257,3 +257,15 @@ def test_the_contract_sandbox_answers_note_nothing() -> None:
         client.list_webhooks()
 
     assert seen.notes() == []
+
+
+def test_field_names_made_of_data_do_not_grow_the_notes_without_bound() -> None:
+    from licendi.observations import MAX_NOTES, OVERFLOW_FIELD
+
+    seen, scope = observed()
+    with scope:
+        parsing.parse_product({**PRODUCT, **{f"sku-{n}": n for n in range(2 * MAX_NOTES)}}, "")
+    notes = seen.notes()
+    assert len(notes) == MAX_NOTES + 1
+    [overflow] = [n for n in notes if n.field == OVERFLOW_FIELD]
+    assert overflow.count == MAX_NOTES
