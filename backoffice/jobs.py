@@ -28,18 +28,17 @@ def enqueue(task_name: str, /, *, countdown: float | None = None, **kwargs: Any)
     headers = current_audit_context().to_headers()
 
     def send() -> None:
-        from celery.exceptions import NotRegistered
-
         from .celery import app
 
         # Looked up by name in the registry the worker and web process share, so the
-        # caller never imports the tasks module. Autodiscovery runs when a worker starts;
-        # a web process runs it on its first lookup of a task it has not seen.
-        try:
-            task = app.tasks[task_name]
-        except NotRegistered:
+        # caller never imports the tasks module. Autodiscovery is lazy: a process that has
+        # imported no tasks module yet (a web process whose views import none, a
+        # management command) registers them on its first send.
+        if task_name not in app.tasks:
             app.loader.import_default_modules()
-            task = app.tasks[task_name]
-        task.apply_async(kwargs=kwargs, countdown=countdown, headers=headers)
+        options: dict[str, Any] = {"headers": headers}
+        if countdown is not None:
+            options["countdown"] = countdown
+        app.tasks[task_name].apply_async(kwargs=kwargs, **options)
 
     transaction.on_commit(send, robust=True)

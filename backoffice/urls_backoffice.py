@@ -15,6 +15,8 @@ urlpatterns = [
         name="drift_acknowledge",
     ),
     path("staff/", views.user_list, name="user_list"),
+    path("staff/lockouts/", views.lockout_list, name="lockout_list"),
+    path("staff/lockouts/<int:pk>/lift/", views.lockout_lift, name="lockout_lift"),
     path("staff/new/", views.user_create, name="user_create"),
     path("staff/<int:pk>/", views.user_edit, name="user_edit"),
     path(

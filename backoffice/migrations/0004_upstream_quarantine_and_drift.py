@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("backoffice", "0002_roles"),
+        ("backoffice", "0003_login_throttle_and_audit_actions"),
     ]
 
     operations = [
