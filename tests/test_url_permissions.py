@@ -61,6 +61,7 @@ EXPECTED: dict[str, Rule] = {
     "login": public(200),
     "logout": public(405),  # Django's LogoutView is POST-only
     "healthz": public(200),
+    "accounts_login": public(301),  # Django's default login address -> the login page
     "backoffice:audit_list": page(p.VIEW_AUDIT),
     "backoffice:upstream_problems": page(p.VIEW),
     "backoffice:drift_acknowledge": action(p.RUN_SYNCS),
