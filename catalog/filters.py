@@ -9,27 +9,19 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from backoffice.lists import ListFilterSet
+
 from . import selectors
 from .models import Category, Combination, PriceChange, Product
 
 YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
-class StyledFilterSet(django_filters.FilterSet):
-    """Bootstrap classes on every filter widget (the form is rendered field by field)."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", f"{css} form-control-sm")
-
-
 def _brand_choices() -> list[tuple[str, str]]:
-    return [(brand, brand) for brand in selectors.brand_names()]
+    return [(brand, brand) for brand in selectors.brand_names_cached()]
 
 
-class CombinationFilter(StyledFilterSet):
+class CombinationFilter(ListFilterSet):
     STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
 
     q = django_filters.CharFilter(method="filter_search", label="Search")
@@ -64,7 +56,9 @@ class CombinationFilter(StyledFilterSet):
         model = Combination
         fields: list[str] = []
 
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_search(
+        self, queryset: QuerySet[Combination], name: str, value: str
+    ) -> QuerySet[Combination]:
         value = value.strip()
         if not value:
             return queryset
@@ -80,22 +74,28 @@ class CombinationFilter(StyledFilterSet):
         ).values("pk")
         return queryset.filter(product__in=products)
 
-    def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_below_margin(
+        self, queryset: QuerySet[Combination], name: str, value: bool | None
+    ) -> QuerySet[Combination]:
         if value is None:
             return queryset
         condition = selectors.below_min_margin()
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
-    def filter_changed_within(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+    def filter_changed_within(
+        self, queryset: QuerySet[Combination], name: str, value: object
+    ) -> QuerySet[Combination]:
         if not value:
             return queryset
         since = timezone.now() - timedelta(days=int(value))  # type: ignore[call-overload]
         return queryset.filter(price_changed_at__gte=since)
 
-    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_status(
+        self, queryset: QuerySet[Combination], name: str, value: str
+    ) -> QuerySet[Combination]:
         return queryset  # applied in filter_queryset so that the default holds when absent
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+    def filter_queryset(self, queryset: QuerySet[Combination]) -> QuerySet[Combination]:
         queryset = super().filter_queryset(queryset)
         status = self.form.cleaned_data.get("status") or "active"
         if status == "active":
@@ -105,7 +105,7 @@ class CombinationFilter(StyledFilterSet):
         return queryset
 
 
-class PriceChangeFilter(StyledFilterSet):
+class PriceChangeFilter(ListFilterSet):
     DAY_CHOICES = [
         ("1", "24 hours"),
         ("7", "7 days"),
@@ -129,19 +129,22 @@ class PriceChangeFilter(StyledFilterSet):
         model = PriceChange
         fields: list[str] = []
 
-    def filter_days(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_days(
+        self, queryset: QuerySet[PriceChange], name: str, value: str
+    ) -> QuerySet[PriceChange]:
         return queryset  # applied in filter_queryset so that the default holds when absent
 
-    def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_below_margin(
+        self, queryset: QuerySet[PriceChange], name: str, value: bool | None
+    ) -> QuerySet[PriceChange]:
         if value is None:
             return queryset
-        min_percent = selectors.min_margin_percent()
-        below = Q(combination__margin_percent__lt=min_percent) | Q(
-            combination__margin_percent__isnull=True, combination__selling_price__isnull=False
-        )
+        below = selectors.below_min_margin(path="combination__")
         return queryset.filter(below) if value else queryset.exclude(below)
 
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_search(
+        self, queryset: QuerySet[PriceChange], name: str, value: str
+    ) -> QuerySet[PriceChange]:
         value = value.strip()
         if not value:
             return queryset
@@ -150,7 +153,7 @@ class PriceChangeFilter(StyledFilterSet):
             | Q(combination__order_sku__istartswith=value)
         )
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+    def filter_queryset(self, queryset: QuerySet[PriceChange]) -> QuerySet[PriceChange]:
         queryset = super().filter_queryset(queryset)
         raw = self.form.cleaned_data.get("days")
         days = self.DEFAULT_DAYS if raw in (None, "") else int(raw)

@@ -5,30 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_tables2 as tables
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
-from backoffice.tables import BaseTable
+from backoffice.tables import BaseTable, MoneyColumn, money_text
 
 from . import selectors
 from .models import Combination, PriceChange, PricingRule, SyncRun
-
-
-def _money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        kwargs.setdefault("attrs", {"td": {"class": "money"}, "th": {"class": "money"}})
-        super().__init__(*args, **kwargs)
-
-    def render(self, value: Decimal | None) -> str:
-        return _money(value)
-
-    def value(self, value: Decimal | None) -> str:
-        return "" if value is None else f"{value:.2f}"
 
 
 class CombinationTable(BaseTable):
@@ -42,7 +28,12 @@ class CombinationTable(BaseTable):
     label = tables.Column(verbose_name="Options", orderable=False, visible=False)
     order_sku = tables.Column(verbose_name="Order SKU", orderable=False)
     brand = tables.Column(accessor="product__brand", orderable=False)
-    category = tables.Column(accessor="product__category__name", orderable=False, visible=False)
+    category = tables.Column(
+        accessor="product__category__name",
+        verbose_name="Category",
+        orderable=False,
+        visible=False,
+    )
     net_price = MoneyColumn(verbose_name="Net")
     price = MoneyColumn(verbose_name="RRP")
     selling_price = MoneyColumn(verbose_name="Selling")
@@ -54,8 +45,6 @@ class CombinationTable(BaseTable):
     rule = tables.Column(
         accessor="priced_by_rule", verbose_name="Priced by", orderable=False, default="RRP"
     )
-
-    export_exclude = ()
 
     class Meta(BaseTable.Meta):
         model = Combination
@@ -101,9 +90,6 @@ class CombinationTable(BaseTable):
     def render_order_sku(self, value: str) -> str:
         return format_html("<code>{}</code>", value)
 
-    def value_order_sku(self, value: str) -> str:
-        return value
-
     def render_margin_percent(self, record: Combination) -> str:
         value = record.margin_percent
         if record.selling_price is None:
@@ -114,8 +100,8 @@ class CombinationTable(BaseTable):
             return format_html('<span class="margin-below">{}</span>', f"{value:.2f}")
         return f"{value:.2f}"
 
-    def value_margin_percent(self, record: Combination) -> str:
-        return "" if record.margin_percent is None else f"{record.margin_percent:.2f}"
+    def value_margin_percent(self, record: Combination) -> Decimal | None:
+        return record.margin_percent
 
     def render_rule(self, record: Combination) -> str:
         rule = record.priced_by_rule
@@ -124,7 +110,9 @@ class CombinationTable(BaseTable):
     def value_rule(self, record: Combination) -> str:
         return self.render_rule(record)
 
-    def order_margin_percent(self, queryset: QuerySet, is_descending: bool):  # type: ignore[no-untyped-def]
+    def order_margin_percent(
+        self, queryset: QuerySet[Combination], is_descending: bool
+    ) -> tuple[QuerySet[Combination], bool]:
         # An undefined margin % (selling price 0) is the worst case: first when ascending.
         field = F("margin_percent")
         ordering = field.desc(nulls_last=True) if is_descending else field.asc(nulls_first=True)
@@ -169,10 +157,10 @@ class PriceChangeTable(BaseTable):
         return format_html('<a href="{}">{}</a>', url, product.name)
 
     def render_net(self, record: PriceChange) -> str:
-        return f"{_money(record.old_net_price)} → {_money(record.new_net_price)}"
+        return f"{money_text(record.old_net_price)} → {money_text(record.new_net_price)}"
 
     def render_rrp(self, record: PriceChange) -> str:
-        return f"{_money(record.old_price)} → {_money(record.new_price)}"
+        return f"{money_text(record.old_price)} → {money_text(record.new_price)}"
 
     def render_delta(self, record: PriceChange) -> str:
         if not record.old_net_price:
@@ -182,7 +170,7 @@ class PriceChangeTable(BaseTable):
         return format_html('<span class="{}">{}</span>', css, f"{percent:+.1f}%")
 
     def render_margin_change(self, record: PriceChange) -> str:
-        return f"{_money(record.old_margin)} → {_money(record.new_margin)}"
+        return f"{money_text(record.old_margin)} → {money_text(record.new_margin)}"
 
     def render_new_margin_percent(self, value: Decimal | None) -> str:
         if value is None:
@@ -209,6 +197,7 @@ class SyncRunTable(BaseTable):
     deactivated = tables.Column(orderable=False)
     price_changes = tables.Column(verbose_name="Price changes", orderable=False)
     detail_requests = tables.Column(verbose_name="Detail GETs", orderable=False)
+    quarantined = tables.Column(orderable=False)
     error = tables.Column(orderable=False, default="")
 
     class Meta(BaseTable.Meta):
@@ -227,6 +216,7 @@ class SyncRunTable(BaseTable):
             "deactivated",
             "price_changes",
             "detail_requests",
+            "quarantined",
             "error",
         )
         order_by = ("-started_at",)
@@ -238,17 +228,27 @@ class SyncRunTable(BaseTable):
 
     def render_status(self, record: SyncRun) -> str:
         css = {
-            SyncRun.Status.SUCCEEDED: "text-bg-success",
-            SyncRun.Status.FAILED: "text-bg-danger",
-            SyncRun.Status.RUNNING: "text-bg-primary",
+            SyncRun.Status.SUCCEEDED.value: "text-bg-success",
+            SyncRun.Status.FAILED.value: "text-bg-danger",
+            SyncRun.Status.RUNNING.value: "text-bg-primary",
         }.get(record.status, "text-bg-secondary")
         return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
 
-    def render_triggered_by(self, value) -> str:  # type: ignore[no-untyped-def]
+    def render_triggered_by(self, value: AbstractBaseUser) -> str:
         return value.get_username()
 
     def render_error(self, value: str) -> str:
         return format_html('<span class="small text-break">{}</span>', value)
+
+    def render_quarantined(self, record: SyncRun, value: int) -> str:
+        if not value:
+            return "0"
+        return format_html(
+            '<a href="{}?{}#quarantine">{}</a>',
+            reverse("backoffice:upstream_problems"),
+            urlencode({"run": record.quarantine_ref}),
+            value,
+        )
 
 
 class PricingRuleTable(BaseTable):
@@ -268,7 +268,7 @@ class PricingRuleTable(BaseTable):
     def render_rule(self, record: PricingRule) -> str:
         return record.describe()
 
-    def render_updated_by(self, value) -> str:  # type: ignore[no-untyped-def]
+    def render_updated_by(self, value: AbstractBaseUser) -> str:
         return value.get_username()
 
     def render_actions(self, record: PricingRule) -> str:

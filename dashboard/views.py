@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 from backoffice import permissions as p
 from backoffice.auth import permission_required
 from backoffice.http import AuthenticatedHttpRequest
+from backoffice.upstream_selectors import new_shapes
 
 from . import selectors
 from .todos import todos_for
@@ -38,6 +39,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context["chart"] = chart
     # Before the mirror's first ledger entry there is nothing to draw.
     context["chart_has_data"] = any(value is not None for value in chart["balance"])
+    context["upstream_new_shapes"] = new_shapes()
     return render(request, "dashboard/home.html", context)
 
 

@@ -1,22 +1,27 @@
+"""Filters of the purchase order and customer lists (django-filter)."""
+
 from datetime import timedelta
 from decimal import Decimal
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from backoffice.lists import ListFilterSet
 
 from . import selectors
 from .models import Customer, PurchaseOrder
 
 
-class PurchaseOrderFilter(django_filters.FilterSet):
+class PurchaseOrderFilter(ListFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="PO number / Licendi order")
     status = django_filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
     source = django_filters.ChoiceFilter(choices=PurchaseOrder.Source.choices)
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.order_by("name"))
     created = django_filters.DateFromToRangeFilter(
         field_name="created_at",
-        label="Created between",
+        label="Created from / to",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
     awaiting_keys_hours = django_filters.NumberFilter(
@@ -29,15 +34,6 @@ class PurchaseOrderFilter(django_filters.FilterSet):
     class Meta:
         model = PurchaseOrder
         fields = ["q", "status", "source", "customer", "created", "awaiting_keys_hours"]
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        for name, field in self.form.fields.items():
-            select = name in ("status", "source", "customer")
-            css = "form-select form-select-sm" if select else "form-control form-control-sm"
-            field.widget.attrs.setdefault("class", css)
-            for widget in getattr(field.widget, "widgets", ()):
-                widget.attrs.setdefault("class", css)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -52,3 +48,28 @@ class PurchaseOrderFilter(django_filters.FilterSet):
             return queryset
         since = timezone.now() - timedelta(hours=float(value))
         return selectors.purchase_orders_awaiting_keys_before(queryset, before=since)
+
+
+class CustomerFilter(ListFilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name, company, email, VAT id"}
+        ),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(company__icontains=value)
+            | Q(email__icontains=value)
+            | Q(vat_id__icontains=value)
+        )

@@ -1,7 +1,8 @@
 """Serve the sandbox on a port: ``python -m sandbox --port 8100``.
 
 Threaded werkzeug server, webhook delivery thread running, one log line per
-request (method, path, status, time; never the API key or any licence key).
+request (method, path, status, time; never the API key or any licence key) unless
+``--no-access-log``.
 ``--port 0`` picks a free port; the URL printed at start says which.
 """
 
@@ -76,6 +77,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate-limit-rate", type=float, default=0.0, help="share of /api calls -> 429"
     )
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one log line per request (the demo turns it off: --no-access-log)",
+    )
+    parser.add_argument(
+        "--drift",
+        action="store_true",
+        help="serve the answers bent as a real supplier might (1/0 booleans, money as "
+        "numbers, epoch timestamps, keys as objects, ledger renamed) and a few broken records",
+    )
     args = parser.parse_args(argv)
     # UTC timestamps: the log must read the same whatever TZ the host (or Django) sets.
     handler = logging.StreamHandler(sys.stdout)
@@ -96,12 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         fail_rate=args.fail_rate,
         rate_limit_rate=args.rate_limit_rate,
+        drift=args.drift,
     )
     generated = time.perf_counter() - started
     server = make_server(
         args.host,
         args.port,
-        access_log(sandbox.app),
+        access_log(sandbox.app) if args.access_log else sandbox.app,
         threaded=True,
         request_handler=_QuietHandler,
     )
@@ -115,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"Listening on {url}", flush=True)
     print(f"API key: {args.api_key}", flush=True)
+    if sandbox.drift is not None:
+        broken = ", ".join(f"{sku} ({why})" for sku, why in sandbox.drift.broken.items())
+        print(f"Drifting answers; broken records: {broken or 'none'}", flush=True)
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
