@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from channel.urls import api_urlpatterns as channel_api
+
 from . import accounts, health, views
 
 urlpatterns = [
@@ -15,6 +17,8 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("wallet/", include("wallet.urls")),
     path("", include("webhooks.urls")),
+    path("channel/", include(channel_api)),
+    path("channel/", include("channel.urls")),
 ]
 
 # Error pages show the request id only (backoffice/errors.py).

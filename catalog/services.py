@@ -29,6 +29,7 @@ from backoffice.upstream import licendi_client
 from .bulk import bulk_insert, bulk_set
 from .models import Axis, Category, Combination, PriceChange, PricingRule, Product, SyncRun
 from .pricing import RuleBook
+from .signals import combinations_changed
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,10 @@ def pricing_apply(*, where: Q | None = None) -> int:
             if wanted != current:
                 changed.append((pk, *wanted))
         bulk_set(Combination, _PRICED_FIELDS, changed)
+        if changed:
+            combinations_changed.send(
+                sender=Combination, combination_ids=[row[0] for row in changed]
+            )
         return len(changed)
 
 
@@ -539,6 +544,7 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
                 "error",
             ]
         )
+        combinations_changed.send(sender=Combination, combination_ids=None)
 
 
 def _product_row(

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "wallet",
     "webhooks",
+    "channel",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,16 @@ LOW_BALANCE_THRESHOLD = env_decimal("LOW_BALANCE_THRESHOLD", "200.00")
 CATALOG_SYNC_CONCURRENCY = env.int("CATALOG_SYNC_CONCURRENCY", default=4)
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
 
+# --- Sales channel ------------------------------------------------------------
+# Beat: a full refresh of the offers feed's change markers (the catalog's signal
+# refreshes them after each sync or repricing; this repairs anything a lost task missed).
+CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS = env.int(
+    "CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS", default=900
+)
+# Beat: fulfilments still waiting on their purchase order are checked this often.
+CHANNEL_FULFILMENT_SWEEP_SECONDS = env.int("CHANNEL_FULFILMENT_SWEEP_SECONDS", default=120)
+CHANNEL_CALLBACK_TIMEOUT_SECONDS = env.float("CHANNEL_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+
 # --- Celery ------------------------------------------------------------------
 CATALOG_SYNC_INTERVAL_SECONDS = env.int("CATALOG_SYNC_INTERVAL_SECONDS", default=3600)
 WALLET_SYNC_INTERVAL_SECONDS = env.int("WALLET_SYNC_INTERVAL_SECONDS", default=300)
@@ -226,6 +237,14 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-process-waiting": {
         "task": "webhooks.tasks.webhook_events_process_waiting",
         "schedule": WEBHOOK_RETRY_INTERVAL_SECONDS,
+    },
+    "channel-offers-refresh": {
+        "task": "channel.tasks.offers_refresh",
+        "schedule": CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS,
+    },
+    "channel-fulfilments-sync": {
+        "task": "channel.tasks.fulfilments_sync_pending",
+        "schedule": CHANNEL_FULFILMENT_SWEEP_SECONDS,
     },
 }
 
