@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Header, NinjaAPI, Query
+from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -180,7 +180,7 @@ def fulfilment_create(
     request: HttpRequest,
     payload: FulfilmentIn,
     idempotency_key: str = Header(..., alias="Idempotency-Key"),  # noqa: B008
-) -> tuple[int, FulfilmentOut]:
+) -> Status[FulfilmentOut]:
     """201 with the keys when stock covers the order; 202 with the fulfilment's `url`
     when keys must be bought (or an Approver must agree first). The same Idempotency-Key
     and body answer with the first answer's status again (the fulfilment as it is now,
@@ -194,7 +194,7 @@ def fulfilment_create(
     request.channel_fulfilment_id = answer.fulfilment.pk  # type: ignore[attr-defined]
     fulfilment = selectors.fulfilment_of_client(client=client, fulfilment_id=answer.fulfilment.pk)
     body = _fulfilment_out(fulfilment, with_keys=answer.status == 201)
-    return answer.status, body
+    return Status(answer.status, body)
 
 
 @api.get(

@@ -266,12 +266,7 @@ def fulfilment_sync(*, fulfilment_id: int) -> Fulfilment:
     the run that reached it.
     """
     with transaction.atomic():
-        fulfilment = (
-            Fulfilment.objects.select_for_update()
-            .select_related("purchase_order", "client")
-            .filter(pk=fulfilment_id)
-            .first()
-        )
+        fulfilment = Fulfilment.objects.select_for_update().filter(pk=fulfilment_id).first()
         if fulfilment is None:
             raise NotFound("not_found", f"Fulfilment {fulfilment_id} does not exist")
         po = fulfilment.purchase_order

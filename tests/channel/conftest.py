@@ -145,3 +145,46 @@ def paid(combo, factor: str = "1.25") -> Decimal:
 
 
 ALL_ACTIONS = list(Action.values)
+
+
+class CallbackServer:
+    """A shop's callback endpoint on a loopback port: records every delivery and answers
+    the statuses queued in `answers` (then 204)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.answers: list[int] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                server.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = server.answers.pop(0) if server.answers else 204
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/hooks/channel"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def callback_server():
+    server = CallbackServer()
+    yield server
+    server.close()
