@@ -188,3 +188,9 @@ def callback_server():
     server = CallbackServer()
     yield server
     server.close()
+
+
+def mirror_and_price(sb) -> dict:
+    found = mirror_sandbox_catalog(sb)
+    price_catalog()
+    return found
