@@ -8,13 +8,14 @@ every operation by channel.urls.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Header, NinjaAPI, Query, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.params.functions import Header
 from ninja.security import HttpBearer
 
 from . import selectors, services
@@ -179,7 +180,7 @@ def _fulfilment_path(fulfilment_id: int) -> str:
 def fulfilment_create(
     request: HttpRequest,
     payload: FulfilmentIn,
-    idempotency_key: str = Header(..., alias="Idempotency-Key"),  # noqa: B008
+    idempotency_key: Annotated[str | None, Header(None, alias="Idempotency-Key")] = None,
 ) -> Status[FulfilmentOut]:
     """201 with the keys when stock covers the order; 202 with the fulfilment's `url`
     when keys must be bought (or an Approver must agree first). The same Idempotency-Key
@@ -188,7 +189,7 @@ def fulfilment_create(
     client = _require(request, Action.FULFILMENTS_WRITE)
     answer = services.fulfilment_create(
         client_id=client.pk,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key or "",
         request=payload.to_request(),
     )
     request.channel_fulfilment_id = answer.fulfilment.pk  # type: ignore[attr-defined]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
 from .models import Action, ApiClient
+
+if TYPE_CHECKING:
+    # Generic only for the type checker: Django's classes are not subscriptable at runtime.
+    ClientModelForm = forms.ModelForm[ApiClient]
+else:
+    ClientModelForm = forms.ModelForm
 
 SETTINGS_FIELDS = [
     "actions",
@@ -20,7 +26,7 @@ SETTINGS_FIELDS = [
 ]
 
 
-class ClientSettingsForm(forms.ModelForm):
+class ClientSettingsForm(ClientModelForm):
     actions = forms.MultipleChoiceField(
         choices=Action.choices,
         widget=forms.CheckboxSelectMultiple,

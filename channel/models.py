@@ -266,9 +266,7 @@ class CallbackDelivery(models.Model):
         FAILED = "failed", "Failed (retries exhausted)"
 
     client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="callbacks")
-    fulfilment = models.ForeignKey(
-        Fulfilment, on_delete=models.CASCADE, related_name="callbacks"
-    )
+    fulfilment = models.ForeignKey(Fulfilment, on_delete=models.CASCADE, related_name="callbacks")
     # The Standard Webhooks message id: the same on every retry and resend, so the shop
     # can drop a repeat.
     msg_id = models.CharField(max_length=64, unique=True)

@@ -28,19 +28,19 @@ class OffersQuery(Schema):
 
 class OfferOut(Schema):
     sku: str = Field(description="The orderSku to fulfil")
-    productSku: str  # noqa: N815 - JSON field names are camelCase like Licendi's
+    productSku: str
     name: str
     price: Decimal | None = Field(description="Selling price; null when not available")
     currency: str
-    inStock: bool  # noqa: N815
+    inStock: bool
     available: bool = Field(description="False: remove it from the shop (vanished or not offered)")
     cursor: str = Field(description="The change cursor of this offer")
 
 
 class OffersOut(Schema):
     offers: list[OfferOut]
-    nextCursor: str  # noqa: N815
-    hasMore: bool  # noqa: N815
+    nextCursor: str
+    hasMore: bool
 
 
 class CustomerIn(Schema):
@@ -49,13 +49,13 @@ class CustomerIn(Schema):
 
 
 class LineIn(Schema):
-    orderSku: str = Field(min_length=1, max_length=100)  # noqa: N815
+    orderSku: str = Field(min_length=1, max_length=100)
     quantity: int = Field(ge=1, le=100)
     price: Decimal = Field(ge=0, max_digits=12, decimal_places=2, description="Unit price paid")
 
 
 class FulfilmentIn(Schema):
-    orderId: str = Field(min_length=1, max_length=100, description="The shop's order id")  # noqa: N815
+    orderId: str = Field(min_length=1, max_length=100, description="The shop's order id")
     currency: str = Field("EUR", min_length=3, max_length=3)
     customer: CustomerIn
     lines: list[LineIn] = Field(min_length=1, max_length=50)
@@ -67,7 +67,9 @@ class FulfilmentIn(Schema):
             customer_name=self.customer.name.strip(),
             currency=self.currency.upper(),
             lines=tuple(
-                LineRequest(order_sku=line.orderSku.strip(), quantity=line.quantity, unit_price=line.price)
+                LineRequest(
+                    order_sku=line.orderSku.strip(), quantity=line.quantity, unit_price=line.price
+                )
                 for line in self.lines
             ),
         )
@@ -82,7 +84,7 @@ class LineOut(Schema):
     sku: str
     quantity: int
     price: Decimal
-    fromStock: int  # noqa: N815
+    fromStock: int
 
 
 class KeyOut(Schema):
@@ -92,12 +94,12 @@ class KeyOut(Schema):
 
 class FulfilmentOut(Schema):
     id: int
-    orderId: str  # noqa: N815
+    orderId: str
     state: str = Field(description="pending, awaiting_approval, delivered or failed")
     url: str
     customer: CustomerOut
     lines: list[LineOut]
     keys: list[KeyOut] = Field(description="Filled once the fulfilment is final")
     error: ErrorDetail | None = None
-    createdAt: datetime  # noqa: N815
-    deliveredAt: datetime | None = None  # noqa: N815
+    createdAt: datetime
+    deliveredAt: datetime | None = None

@@ -43,7 +43,9 @@ class Cursor:
             kind, *numbers = raw.split(":")
             parsed = [int(n) for n in numbers]
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise ChannelError("invalid_cursor", "This cursor was not issued by the feed", status=400) from None
+            raise ChannelError(
+                "invalid_cursor", "This cursor was not issued by the feed", status=400
+            ) from None
         if kind == "s" and len(parsed) == 1 and parsed[0] >= 0:
             return cls(parsed[0])
         if kind == "f" and len(parsed) == 2 and 0 <= parsed[0] <= parsed[1]:

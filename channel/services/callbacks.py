@@ -71,9 +71,7 @@ def callback_queue(*, fulfilment: Fulfilment) -> CallbackDelivery | None:
 
 def callback_send(*, delivery_id: int) -> CallbackDelivery:
     """One attempt. Raises CallbackFailed when the shop did not answer 2xx."""
-    delivery = (
-        CallbackDelivery.objects.select_related("client").filter(pk=delivery_id).first()
-    )
+    delivery = CallbackDelivery.objects.select_related("client").filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound("not_found", f"Callback {delivery_id} does not exist")
     if delivery.status == CallbackDelivery.Status.DELIVERED:
@@ -124,9 +122,9 @@ def callback_send(*, delivery_id: int) -> CallbackDelivery:
 
 
 def callback_give_up(*, delivery_id: int) -> None:
-    CallbackDelivery.objects.filter(
-        pk=delivery_id, status=CallbackDelivery.Status.PENDING
-    ).update(status=CallbackDelivery.Status.FAILED)
+    CallbackDelivery.objects.filter(pk=delivery_id, status=CallbackDelivery.Status.PENDING).update(
+        status=CallbackDelivery.Status.FAILED
+    )
 
 
 def callback_resend(*, delivery_id: int) -> CallbackDelivery:

@@ -25,7 +25,7 @@ from licendi.webhooks import generate_secret
 from ..models import Action, ApiClient
 from .errors import ChannelError, NotFound, Unauthenticated
 
-TOKEN_PREFIX = "chan_"
+TOKEN_PREFIX = "chan_"  # noqa: S105 - a format prefix, not a secret
 # Hex only: keyed_hash upper-cases what it hashes, which must not merge two tokens.
 TOKEN_BYTES = 24
 EDITABLE_FIELDS = frozenset(
@@ -59,8 +59,15 @@ def _check_fields(fields: dict[str, Any]) -> None:
         raise ValueError(f"Unknown client fields: {sorted(unknown)}")
     actions = fields.get("actions")
     if actions is not None and not set(actions) <= set(Action.values):
-        raise ChannelError("invalid_request", f"Unknown actions: {sorted(set(actions) - set(Action.values))}")
-    for name in ("daily_spend_cap", "order_spend_cap", "approval_threshold", "margin_floor_percent"):
+        raise ChannelError(
+            "invalid_request", f"Unknown actions: {sorted(set(actions) - set(Action.values))}"
+        )
+    for name in (
+        "daily_spend_cap",
+        "order_spend_cap",
+        "approval_threshold",
+        "margin_floor_percent",
+    ):
         value = fields.get(name)
         if value is not None and Decimal(value) < 0:
             raise ChannelError("invalid_request", f"{name} cannot be negative")
@@ -179,9 +186,7 @@ def client_authenticate(*, token: str) -> ApiClient:
             raise Unauthenticated("token_rotated", "This token was replaced by a newer one")
         raise Unauthenticated("invalid_token", "The token is not valid")
     if client.is_revoked:
-        raise Unauthenticated(
-            "token_revoked", f"This client was revoked: {client.revoked_reason}"
-        )
+        raise Unauthenticated("token_revoked", f"This client was revoked: {client.revoked_reason}")
     return client
 
 

@@ -81,7 +81,9 @@ def _start_of_today() -> datetime:
 def _validate(request: FulfilmentRequest, idempotency_key: str) -> None:
     if not idempotency_key or len(idempotency_key) > 100:
         raise ChannelError(
-            "missing_idempotency_key", "Send an Idempotency-Key header of 1 to 100 characters"
+            "missing_idempotency_key",
+            "Send an Idempotency-Key header of 1 to 100 characters",
+            status=400,
         )
     if not request.lines or len(request.lines) > MAX_LINES:
         raise ChannelError("invalid_request", f"Send 1 to {MAX_LINES} lines")
@@ -128,7 +130,8 @@ def _guard_margin(
 def _guard_spend(client: ApiClient, cost: Decimal) -> None:
     if cost > client.order_spend_cap:
         raise Refused(
-            "order_cap_exceeded", f"Net cost {cost} is above the per-order cap {client.order_spend_cap}"
+            "order_cap_exceeded",
+            f"Net cost {cost} is above the per-order cap {client.order_spend_cap}",
         )
     spent = Fulfilment.objects.filter(client=client, created_at__gte=_start_of_today()).exclude(
         state=State.FAILED
@@ -176,9 +179,7 @@ def fulfilment_create(
         ).quantize(CENT)
         _guard_spend(client, cost)
 
-        customer = purchasing.customer_for(
-            email=request.customer_email, name=request.customer_name
-        )
+        customer = purchasing.customer_for(email=request.customer_email, name=request.customer_name)
         fulfilment = Fulfilment.objects.create(
             client=client,
             idempotency_key=idempotency_key,
@@ -236,9 +237,7 @@ def fulfilment_create(
         else:
             fulfilment.state = State.DELIVERED
             fulfilment.delivered_at = timezone.now()
-        fulfilment.save(
-            update_fields=["purchase_order", "state", "answer_status", "delivered_at"]
-        )
+        fulfilment.save(update_fields=["purchase_order", "state", "answer_status", "delivered_at"])
     return Answer(fulfilment, fulfilment.answer_status, replayed=False)
 
 

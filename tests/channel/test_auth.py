@@ -20,7 +20,9 @@ def test_token_is_stored_only_as_a_keyed_hash(shop):
     client = ApiClient.objects.get(pk=shop.client.pk)
     assert shop.token.startswith("chan_")
     assert client.token_hash == crypto.keyed_hash(shop.token)
-    stored = [str(value) for value in ApiClient.objects.filter(pk=client.pk).values().get().values()]
+    stored = [
+        str(value) for value in ApiClient.objects.filter(pk=client.pk).values().get().values()
+    ]
     assert not any(shop.token in value for value in stored)
     assert not any(shop.callback_secret in value for value in stored)
 
@@ -82,5 +84,7 @@ def test_every_call_is_logged_without_token_or_body(shop, shop_api, client):
     ]
     assert calls[0].action == "offers:read"
     for call in calls:
-        row = " ".join(str(v) for v in ChannelCall.objects.filter(pk=call.pk).values().get().values())
+        row = " ".join(
+            str(v) for v in ChannelCall.objects.filter(pk=call.pk).values().get().values()
+        )
         assert shop.token not in row and "chan_wrong" not in row

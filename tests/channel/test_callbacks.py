@@ -63,7 +63,9 @@ def test_a_delivered_purchase_is_announced_without_keys_in_the_body(
     sandbox, combos, in_stock, shop_with_callback, callback_server, post
 ):
     combo = combos[in_stock[0]]
-    response = post(bearer(shop_with_callback.token), order_body([(combo.order_sku, 2, paid(combo))]))
+    response = post(
+        bearer(shop_with_callback.token), order_body([(combo.order_sku, 2, paid(combo))])
+    )
     [event] = verified(callback_server, shop_with_callback.callback_secret)
     assert event["type"] == "fulfilment.delivered"
     assert event["data"]["state"] == "delivered"
@@ -109,7 +111,13 @@ def test_a_shop_that_answers_500_gets_the_callback_again_with_the_same_id(
 
 
 def test_a_callback_given_up_is_marked_failed_and_can_be_resent_from_the_page(
-    sandbox, combos, in_stock, shop_with_callback, callback_server, post, admin_client,
+    sandbox,
+    combos,
+    in_stock,
+    shop_with_callback,
+    callback_server,
+    post,
+    admin_client,
     django_capture_on_commit_callbacks,
 ):
     callback_server.answers = [500, 500]
@@ -140,7 +148,9 @@ def test_no_callback_url_means_no_callback(sandbox, combos, in_stock, shop, post
     assert CallbackDelivery.objects.count() == 0
 
 
-def test_the_callback_body_is_the_stored_payload(shop_with_callback, callback_server, sandbox, combos, in_stock, post):
+def test_the_callback_body_is_the_stored_payload(
+    shop_with_callback, callback_server, sandbox, combos, in_stock, post
+):
     combo = combos[in_stock[0]]
     post(bearer(shop_with_callback.token), order_body([(combo.order_sku, 1, paid(combo))]))
     delivery = CallbackDelivery.objects.get()

@@ -53,7 +53,9 @@ def test_keys_in_stock_are_delivered_at_once_with_201(sandbox, combos, in_stock,
     assert sandbox.orders == {}
 
 
-def test_keys_not_in_stock_are_bought_with_a_po_for_the_customer(sandbox, combos, in_stock, post, shop_api):
+def test_keys_not_in_stock_are_bought_with_a_po_for_the_customer(
+    sandbox, combos, in_stock, post, shop_api
+):
     sku = in_stock[1]
     response = post(order_body([(sku, 2, paid(combos[sku]))]))
     assert response.status_code == 202, response.content
@@ -91,8 +93,11 @@ def test_same_key_and_body_replays_the_first_answer(sandbox, combos, in_stock, p
     body = order_body([(sku, 2, paid(combos[sku]))])
     first = post(body, key="replay-me")
     # The same order as the shop might re-encode it: key order and number format differ.
-    reencoded = {"lines": [{"price": f"{paid(combos[sku])}0", "quantity": 2, "orderSku": sku}],
-                 "customer": body["customer"], "orderId": body["orderId"]}
+    reencoded = {
+        "lines": [{"price": f"{paid(combos[sku])}0", "quantity": 2, "orderSku": sku}],
+        "customer": body["customer"],
+        "orderId": body["orderId"],
+    }
     second = post(reencoded, key="replay-me")
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
@@ -135,7 +140,7 @@ def test_no_idempotency_key_is_refused(sandbox, combos, in_stock, shop_api):
     body = order_body([(in_stock[0], 1, paid(combos[in_stock[0]]))])
     response = shop_api.post(URL, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_request"
+    assert response.json()["error"]["code"] == "missing_idempotency_key"
 
 
 @pytest.mark.parametrize(
@@ -143,19 +148,33 @@ def test_no_idempotency_key_is_refused(sandbox, combos, in_stock, shop_api):
     [
         {},
         {"orderId": "x", "customer": {"email": "not-an-email", "name": "A"}, "lines": []},
-        {"orderId": "x", "customer": {"email": "a@b.c", "name": "A"},
-         "lines": [{"orderSku": "1", "quantity": -1, "price": "1.00"}]},
-        {"orderId": "x", "customer": {"email": "a@b.c", "name": "A"},
-         "lines": [{"orderSku": "1", "quantity": 1, "price": "1.001"}]},
-        {"orderId": "x" * 101, "customer": {"email": "a@b.c", "name": "A"},
-         "lines": [{"orderSku": "1", "quantity": 1, "price": "1.00"}]},
-        {"orderId": "x", "customer": {"email": "a@b.c", "name": "A"},
-         "lines": [{"orderSku": "1", "quantity": 1, "price": "NaN"}]},
+        {
+            "orderId": "x",
+            "customer": {"email": "a@b.c", "name": "A"},
+            "lines": [{"orderSku": "1", "quantity": -1, "price": "1.00"}],
+        },
+        {
+            "orderId": "x",
+            "customer": {"email": "a@b.c", "name": "A"},
+            "lines": [{"orderSku": "1", "quantity": 1, "price": "1.001"}],
+        },
+        {
+            "orderId": "x" * 101,
+            "customer": {"email": "a@b.c", "name": "A"},
+            "lines": [{"orderSku": "1", "quantity": 1, "price": "1.00"}],
+        },
+        {
+            "orderId": "x",
+            "customer": {"email": "a@b.c", "name": "A"},
+            "lines": [{"orderSku": "1", "quantity": 1, "price": "NaN"}],
+        },
         ["not", "an", "object"],
     ],
 )
 def test_malformed_bodies_are_400_with_a_reason(db, shop_api, body):
-    response = shop_api.post(URL, body, content_type="application/json", headers={"Idempotency-Key": "m"})
+    response = shop_api.post(
+        URL, body, content_type="application/json", headers={"Idempotency-Key": "m"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
     assert Fulfilment.objects.count() == 0
@@ -172,13 +191,18 @@ def test_a_fulfilment_of_another_client_is_404(sandbox, combos, in_stock, post, 
     assert other.json()["error"]["code"] == "not_found"
 
 
-def test_calls_are_logged_with_their_idempotency_key_and_fulfilment(sandbox, combos, in_stock, post):
+def test_calls_are_logged_with_their_idempotency_key_and_fulfilment(
+    sandbox, combos, in_stock, post
+):
     sku = in_stock[0]
     add_stock_keys(sku, 1)
     response = post(order_body([(sku, 1, paid(combos[sku]))]), key="log-me")
     call = ChannelCall.objects.get()
     assert (call.status, call.idempotency_key, call.fulfilment_id, call.action) == (
-        201, "log-me", response.json()["id"], "fulfilments:write"
+        201,
+        "log-me",
+        response.json()["id"],
+        "fulfilments:write",
     )
     key = response.json()["keys"][0]["key"]
     row = " ".join(str(v) for v in ChannelCall.objects.values().get().values())

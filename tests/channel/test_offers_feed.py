@@ -111,7 +111,9 @@ def test_below_minimum_margin_and_out_of_stock_are_offered_only_when_allowed(
     Combination.objects.filter(pk=cheap.pk).update(selling_price=cheap.net_price, margin_percent=0)
     services.offers_refresh(combination_ids=[cheap.pk])
     strict, _, _ = read_all(bearer(make_shop().token))
-    lenient, _, _ = read_all(bearer(make_shop(allow_below_margin=True, allow_out_of_stock=True).token))
+    lenient, _, _ = read_all(
+        bearer(make_shop(allow_below_margin=True, allow_out_of_stock=True).token)
+    )
     out_of_stock = {c.order_sku for c in combos.values() if not c.in_stock}
     assert cheap.order_sku not in strict and not out_of_stock & set(strict)
     assert cheap.order_sku in lenient and out_of_stock <= set(lenient)
@@ -143,7 +145,9 @@ def test_a_change_during_a_full_read_comes_with_the_next_since_read(combos, shop
     assert changes[moved.order_sku]["available"] is False
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "czotMQ", "Zjo1OjE", "!!!", "czo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"])
+@pytest.mark.parametrize(
+    "cursor", ["nonsense", "czotMQ", "Zjo1OjE", "!!!", "czo5OTk5OTk5OTk5OTk5OTk5OTk5OTk5"]
+)
 def test_a_forged_cursor_is_a_400_not_a_500(shop_api, cursor):
     response = shop_api.get(OFFERS, {"since": cursor})
     if response.status_code == 200:

@@ -72,18 +72,24 @@ def test_order_cap_exceeded(sandbox, combos, in_stock, make_shop, post):
 
 
 @pytest.mark.django_db
-def test_daily_cap_exceeded_counts_the_day_s_fulfilments(sandbox, combos, in_stock, make_shop, post):
+def test_daily_cap_exceeded_counts_the_day_s_fulfilments(
+    sandbox, combos, in_stock, make_shop, post
+):
     from .conftest import bearer
 
     combo = combos[in_stock[0]]
     issued = make_shop(daily_spend_cap=combo.net_price * 3)
     api = bearer(issued.token)
     add_stock_keys(combo.order_sku, 4)
-    assert post(order_body([(combo.order_sku, 2, paid(combo))]), key="a", api=api).status_code == 201
+    assert (
+        post(order_body([(combo.order_sku, 2, paid(combo))]), key="a", api=api).status_code == 201
+    )
     second = post(order_body([(combo.order_sku, 2, paid(combo))]), key="b", api=api)
     assert second.status_code == 422
     assert second.json()["error"]["code"] == "daily_cap_exceeded"
-    assert post(order_body([(combo.order_sku, 1, paid(combo))]), key="c", api=api).status_code == 201
+    assert (
+        post(order_body([(combo.order_sku, 1, paid(combo))]), key="c", api=api).status_code == 201
+    )
 
 
 @pytest.mark.django_db
@@ -98,7 +104,9 @@ def test_out_of_stock_with_a_line_from_stock_gives_the_stock_key_back(
 ):
     ok, missing = combos[in_stock[0]], combos[out_of_stock[0]]
     add_stock_keys(ok.order_sku, 1)
-    response = post(order_body([(ok.order_sku, 1, paid(ok)), (missing.order_sku, 1, paid(missing))]))
+    response = post(
+        order_body([(ok.order_sku, 1, paid(ok)), (missing.order_sku, 1, paid(missing))])
+    )
     assert_refused(response, "out_of_stock")
     assert LicenceKey.objects.filter(order_sku=ok.order_sku, customer__isnull=True).count() == 1
 
