@@ -206,8 +206,9 @@ def fulfilment_create(
 )
 def fulfilment_get(request: HttpRequest, fulfilment_id: int) -> FulfilmentOut:
     client = _require(request, Action.FULFILMENTS_READ)
-    request.channel_fulfilment_id = fulfilment_id  # type: ignore[attr-defined]
     selectors.fulfilment_of_client(client=client, fulfilment_id=fulfilment_id)
+    # Linked in the call log only once it is known to be this client's.
+    request.channel_fulfilment_id = fulfilment_id  # type: ignore[attr-defined]
     # The PO may have moved since the last signal: look now rather than answer stale.
     services.fulfilment_sync(fulfilment_id=fulfilment_id)
     fulfilment = selectors.fulfilment_of_client(client=client, fulfilment_id=fulfilment_id)

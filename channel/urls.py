@@ -20,7 +20,8 @@ from .api import api
 app_name = "channel"
 
 View = Callable[..., HttpResponse]
-UNLOGGED = {"openapi-json"}
+# ninja's own: the document, and the API's root (which ninja reverses to build paths).
+UNLOGGED = {"openapi-json", "api-root"}
 
 
 def _logged(view: View) -> View:

@@ -92,8 +92,8 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("channel:client_detail", pk=client.pk)
 
 
-@require_POST
 @permission_required(MANAGE_CHANNEL)
+@require_POST
 def client_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(pk)
     try:
@@ -105,8 +105,8 @@ def client_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, client, new_token=token)
 
 
-@require_POST
 @permission_required(MANAGE_CHANNEL)
+@require_POST
 def client_secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(pk)
     secret = services.client_callback_secret_rotate(client_id=client.pk)
@@ -114,8 +114,8 @@ def client_secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, client, new_secret=secret)
 
 
-@require_POST
 @permission_required(MANAGE_CHANNEL)
+@require_POST
 def client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(pk)
     form = RevokeForm(request.POST)
@@ -135,8 +135,8 @@ def client_calls(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "channel/client_calls.html", {"client": client, "table": table})
 
 
-@require_POST
 @permission_required(MANAGE_CHANNEL)
+@require_POST
 def callback_resend(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = CallbackDelivery.objects.filter(pk=pk).first()
     if delivery is None:
