@@ -19,6 +19,7 @@ from ninja.params.functions import Header
 from ninja.security import HttpBearer
 
 from . import selectors, services
+from .errors import ERROR_CODES, ChannelError, Forbidden, Unauthenticated
 from .models import Action, ApiClient, Fulfilment
 from .schemas import (
     CustomerOut,
@@ -32,7 +33,6 @@ from .schemas import (
     OffersOut,
     OffersQuery,
 )
-from .services.errors import ERROR_CODES, ChannelError, Forbidden, Unauthenticated
 
 
 class ClientToken(HttpBearer):

@@ -11,8 +11,8 @@ from django.db.models import Count, Max, Q, QuerySet
 from backoffice import crypto
 from orders.models import LicenceKey
 
+from .errors import ChannelError, NotFound
 from .models import ApiClient, CallbackDelivery, ChannelCall, Fulfilment, Offer, OfferCounter
-from .services.errors import ChannelError, NotFound
 
 DEFAULT_PAGE = 1000
 MAX_PAGE = 5000

@@ -1,6 +1,6 @@
 """State-changing actions of the sales channel; one small module per concern.
 
-- errors.py: ChannelError and the stable error codes the API answers with.
+- ../errors.py (channel.errors): ChannelError and the stable error codes, re-exported.
 - clients.py: create, change, rotate, revoke and authenticate API clients.
 - offers.py: the change markers of the offers feed, refreshed from the catalog.
 - fulfilments.py: a shop order turned into keys within the client's spend guard.
@@ -9,6 +9,15 @@
 - calls.py: the audit trail of API calls.
 """
 
+from ..errors import (
+    ERROR_CODES,
+    ChannelError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Refused,
+    Unauthenticated,
+)
 from .callbacks import (
     CallbackFailed,
     callback_give_up,
@@ -26,15 +35,6 @@ from .clients import (
     client_revoke,
     client_token_rotate,
     client_update,
-)
-from .errors import (
-    ERROR_CODES,
-    ChannelError,
-    Conflict,
-    Forbidden,
-    NotFound,
-    Refused,
-    Unauthenticated,
 )
 from .fulfilments import (
     Answer,

@@ -21,9 +21,9 @@ from django.utils import timezone
 from backoffice.jobs import enqueue
 from licendi.webhooks import signature_headers
 
+from ..errors import ChannelError, NotFound
 from ..models import CallbackAttempt, CallbackDelivery, Fulfilment
 from .clients import client_callback_secret
-from .errors import ChannelError, NotFound
 
 
 class CallbackFailed(Exception):

@@ -22,8 +22,8 @@ from backoffice.audit import audit_record
 from backoffice.models import AuditEvent
 from licendi.webhooks import generate_secret
 
+from ..errors import ChannelError, NotFound, Unauthenticated
 from ..models import Action, ApiClient
-from .errors import ChannelError, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "chan_"  # noqa: S105 - a format prefix, not a secret
 # Hex only: keyed_hash upper-cases what it hashes, which must not merge two tokens.

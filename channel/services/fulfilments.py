@@ -24,10 +24,10 @@ from backoffice.jobs import enqueue
 from catalog.models import Combination
 from orders.models import PurchaseOrder
 
+from ..errors import ChannelError, Conflict, NotFound, Refused
 from ..models import ApiClient, Fulfilment, FulfilmentLine
 from . import purchasing
 from .callbacks import callback_queue
-from .errors import ChannelError, Conflict, NotFound, Refused
 
 CENT = Decimal("0.01")
 MAX_LINES = 50

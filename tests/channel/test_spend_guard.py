@@ -205,3 +205,43 @@ def test_two_concurrent_fulfilments_cannot_both_pass_the_daily_cap(sandbox, make
     assert sorted(map(str, outcomes)) == ["201", "daily_cap_exceeded"]
     assert Fulfilment.objects.count() == 1
     assert LicenceKey.objects.filter(customer__isnull=False).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_request_sent_twice_at_once_is_stored_and_bought_once(sandbox, make_shop):
+    from catalog.models import Combination
+
+    from .conftest import mirror_and_price
+
+    mirror_and_price(sandbox)
+    combo = Combination.objects.filter(in_stock=True).order_by("net_price", "pk").first()
+    issued = make_shop()
+    add_stock_keys(combo.order_sku, 3)
+    request = services.FulfilmentRequest(
+        shop_order_id="twice",
+        customer_email="twice@example.com",
+        customer_name="Twice",
+        lines=(services.LineRequest(combo.order_sku, 1, paid(combo)),),
+    )
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, int, bool]] = []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            answer = services.fulfilment_create(
+                client_id=issued.client.pk, idempotency_key="same", request=request
+            )
+            answers.append((answer.status, answer.fulfilment.pk, answer.replayed))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(answers) == 2
+    assert {(status, pk) for status, pk, _ in answers} == {(201, Fulfilment.objects.get().pk)}
+    assert sorted(replayed for _, _, replayed in answers) == [False, True]
+    assert LicenceKey.objects.filter(customer__isnull=False).count() == 1

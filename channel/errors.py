@@ -1,4 +1,8 @@
-"""Domain errors of the channel. Each names a stable code the API answers with."""
+"""Domain errors of the channel. Each names a stable code the API answers with.
+
+A module of its own so that services, selectors and the API share them without the
+selectors importing services.
+"""
 
 from __future__ import annotations
 
