@@ -29,7 +29,6 @@ from .schemas import (
     FulfilmentOut,
     KeyOut,
     LineOut,
-    OfferOut,
     OffersOut,
     OffersQuery,
 )
@@ -109,29 +108,29 @@ def _require(request: HttpRequest, action: str) -> ApiClient:
     response={200: OffersOut, **ERRORS},
     summary="Offers: a full read, or what changed since a cursor",
 )
-def offers(request: HttpRequest, query: Query[OffersQuery]) -> OffersOut:
+def offers(request: HttpRequest, query: Query[OffersQuery]) -> dict[str, Any]:
     """Without `since`: every combination offered to this client, paged (follow
     `nextCursor` while `hasMore`). With `since`: every offer changed after that cursor,
     including removals (`available: false`). Keep the last `nextCursor` for the next read."""
     client = _require(request, Action.OFFERS_READ)
     page = selectors.offers_page(client=client, since=query.since, limit=query.limit)
-    return OffersOut(
-        offers=[
-            OfferOut(
-                sku=item.offer.order_sku,
-                productSku=item.offer.product_sku,
-                name=item.offer.name,
-                price=item.offer.selling_price if item.available else None,
-                currency=item.offer.currency,
-                inStock=item.offer.in_stock,
-                available=item.available,
-                cursor=item.cursor,
-            )
+    return {
+        "offers": [
+            {
+                "sku": item.offer.order_sku,
+                "productSku": item.offer.product_sku,
+                "name": item.offer.name,
+                "price": item.offer.selling_price if item.available else None,
+                "currency": item.offer.currency,
+                "inStock": item.offer.in_stock,
+                "available": item.available,
+                "cursor": item.cursor,
+            }
             for item in page.items
         ],
-        nextCursor=page.next_cursor,
-        hasMore=page.has_more,
-    )
+        "nextCursor": page.next_cursor,
+        "hasMore": page.has_more,
+    }
 
 
 def _fulfilment_out(fulfilment: Fulfilment, *, with_keys: bool) -> FulfilmentOut:
