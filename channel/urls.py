@@ -28,19 +28,23 @@ def _logged(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         started = time.monotonic()
-        response = view(request, *args, **kwargs)
-        services.call_record(
-            client=getattr(request, "channel_client", None),
-            method=request.method or "",
-            path=request.path,
-            action=getattr(request, "channel_action", ""),
-            status=response.status_code,
-            error_code=getattr(request, "channel_error_code", ""),
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
-            fulfilment_id=getattr(request, "channel_fulfilment_id", None),
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
-        return response
+        status = 500  # unless the view answers: an exception becomes Django's 500
+        try:
+            response = view(request, *args, **kwargs)
+            status = response.status_code
+            return response
+        finally:
+            services.call_record(
+                client=getattr(request, "channel_client", None),
+                method=request.method or "",
+                path=request.path,
+                action=getattr(request, "channel_action", ""),
+                status=status,
+                error_code=getattr(request, "channel_error_code", ""),
+                idempotency_key=request.headers.get("Idempotency-Key", ""),
+                fulfilment_id=getattr(request, "channel_fulfilment_id", None),
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
 
     return wrapper
 

@@ -92,3 +92,22 @@ def test_the_calls_page_lists_the_client_s_calls(admin_client, shop, make_shop):
     html = page.content.decode()
     assert page.status_code == 200
     assert html.count("/channel/v1/offers") == 1 and "invalid_cursor" not in html
+
+
+def test_hostile_shop_text_is_shown_escaped(admin_client, sandbox, combos, in_stock, shop):
+    from .conftest import add_stock_keys, order_body, paid
+
+    sku = in_stock[0]
+    add_stock_keys(sku, 1)
+    hostile = '<script>alert("x")</script>'
+    body = order_body([(sku, 1, paid(combos[sku]))], order_id=hostile, name=hostile)
+    response = bearer(shop.token).post(
+        "/channel/v1/fulfilments",
+        body,
+        content_type="application/json",
+        headers={"Idempotency-Key": hostile},
+    )
+    assert response.status_code == 201
+    html = admin_client.get(reverse("channel:client_detail", args=[shop.client.pk])).content
+    assert hostile.encode() not in html
+    assert b"&lt;script&gt;" in html
