@@ -13,9 +13,10 @@ from django.http import HttpRequest
 from .audit import audit_record, client_ip
 from .login_throttle import (
     lockout_seconds,
-    login_failure_record,
-    login_failures_reset,
-    login_is_locked,
+    login_attempt_abandoned,
+    login_attempt_begin,
+    login_attempt_failed,
+    login_attempt_succeeded,
 )
 from .models import AuditEvent
 
@@ -23,20 +24,21 @@ USERNAME_MAX = 150
 
 
 class ThrottledLoginMixin:
-    """Refuses logins for a username or address with too many recent failures."""
+    """Refuses logins for a username-and-address pair, or an address, with too many
+    recent failures; the password is evaluated only after a slot was reserved."""
 
     request: HttpRequest | None
     cleaned_data: dict[str, Any]
 
     locked_message = (
-        "Too many failed logins for this account or from this address. "
+        "Too many failed logins for this account from your address, or from your address. "
         "Logins are refused for %(minutes)d minutes; ask an administrator if you are locked out."
     )
 
     def clean(self) -> dict[str, Any]:
         username = (self.cleaned_data.get("username") or "")[:USERNAME_MAX]
-        ip = client_ip(self.request)
-        if login_is_locked(username=username, ip=ip):
+        attempt = login_attempt_begin(username=username, ip=client_ip(self.request))
+        if attempt is None:
             audit_record(
                 action=AuditEvent.Action.LOGIN_FAILED,
                 request=self.request,
@@ -49,11 +51,15 @@ class ThrottledLoginMixin:
                 params={"minutes": max(1, lockout_seconds() // 60)},
             )
         try:
-            cleaned = super().clean()  # type: ignore[misc]
+            cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
         except forms.ValidationError:
-            login_failure_record(username=username, ip=ip)
+            login_attempt_failed(attempt)
             raise
-        login_failures_reset(username=username)
+        except BaseException:
+            # Not a verdict on the password (e.g. a backend error): the slot is given back.
+            login_attempt_abandoned(attempt)
+            raise
+        login_attempt_succeeded(attempt)
         return cleaned
 
 

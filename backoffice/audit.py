@@ -1,20 +1,76 @@
 """Writing the audit log: one call site for every sensitive action."""
 
+import functools
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .context import current_audit_context
 from .middleware import current_request_id
 from .models import AuditEvent
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# More hops than any real chain of proxies; bounds the work a long header can cause.
+MAX_FORWARDED_HOPS = 20
+
+
+def _address(value: str | None) -> IPAddress | None:
+    """A parsed address, IPv4-mapped IPv6 (::ffff:a.b.c.d) as IPv4; None when not one."""
+    try:
+        address = ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+@functools.cache
+def _networks(values: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values if value)
+
+
+def trusted_proxy_networks() -> tuple[IPNetwork, ...]:
+    """TRUSTED_PROXIES as networks (validated when the settings load)."""
+    return _networks(tuple(settings.TRUSTED_PROXIES))
+
+
+def _is_trusted(address: IPAddress, networks: tuple[IPNetwork, ...]) -> bool:
+    return any(address in network for network in networks)
+
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The address of the client that sent `request`, as far as it can be trusted.
+
+    The TCP peer (REMOTE_ADDR) is the client unless it is one of TRUSTED_PROXIES. A
+    trusted proxy appends the address it received the request from to X-Forwarded-For,
+    so the header is read from the right: each hop added by a trusted proxy is skipped,
+    and the first address that is not a trusted proxy is the client. Entries to the left
+    of it were written by the client itself and are never believed. Used by the audit
+    context (so every audit row), the login throttle and the webhook receiver's log.
+    """
     if request is None:
         return None
-    # REMOTE_ADDR is the proxy behind a load balancer; docs/operations.md says how to
-    # make gunicorn pass the client address (--forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
+    current = _address(request.META.get("REMOTE_ADDR"))
+    if current is None:
+        return None
+    networks = trusted_proxy_networks()
+    if _is_trusted(current, networks):
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        hops = forwarded.split(",")[-MAX_FORWARDED_HOPS:]
+        for hop in reversed(hops):
+            address = _address(hop)
+            if address is None:
+                # Not an address: nothing further left can be trusted either; the last
+                # trusted hop is the best answer there is.
+                break
+            current = address
+            if not _is_trusted(address, networks):
+                break
+    return str(current)
 
 
 def audit_record(

@@ -39,4 +39,5 @@ class PermissionRequiredMixin:
             return redirect_to_login(request.get_full_path())
         if not self.permission_required or not request.user.has_perms(self.permission_required):
             raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return response

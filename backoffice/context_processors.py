@@ -16,7 +16,7 @@ NAVIGATION = [
 ]
 
 
-def navigation(request: HttpRequest) -> dict:
+def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str]]]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}

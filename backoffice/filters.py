@@ -17,7 +17,9 @@ class AuditEventFilter(django_filters.FilterSet):
         model = AuditEvent
         fields = ["action", "user", "date", "target"]
 
-    def filter_target(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_target(
+        self, queryset: QuerySet[AuditEvent], name: str, value: str
+    ) -> QuerySet[AuditEvent]:
         """`orders.PurchaseOrder:12` is one object; anything else matches a type or an id."""
         value = value.strip()
         if ":" in value:

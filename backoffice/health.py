@@ -55,7 +55,7 @@ def broker_ok() -> bool:
             connect_timeout=BROKER_TIMEOUT_SECONDS,
             transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         ) as conn:
-            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+            conn.ensure_connection(max_retries=1, timeout=int(BROKER_TIMEOUT_SECONDS))
             return True
     except Exception as exc:  # any failure means "not ok"; the class name is enough to log
         logger.warning("healthz: broker check failed (%s)", type(exc).__name__)

@@ -30,8 +30,15 @@ def enqueue(task_name: str, /, *, countdown: float | None = None, **kwargs: Any)
     def send() -> None:
         from .celery import app
 
-        # Looked up by name in the registry the worker and web process share (tasks are
-        # autodiscovered), so the caller never imports the tasks module.
-        app.tasks[task_name].apply_async(kwargs=kwargs, countdown=countdown, headers=headers)
+        # Looked up by name in the registry the worker and web process share, so the
+        # caller never imports the tasks module. Autodiscovery is lazy: a process that has
+        # imported no tasks module yet (a web process whose views import none, a
+        # management command) registers them on its first send.
+        if task_name not in app.tasks:
+            app.loader.import_default_modules()
+        options: dict[str, Any] = {"headers": headers}
+        if countdown is not None:
+            options["countdown"] = countdown
+        app.tasks[task_name].apply_async(kwargs=kwargs, **options)
 
     transaction.on_commit(send, robust=True)

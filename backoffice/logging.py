@@ -19,7 +19,13 @@ _SECRET_PATTERNS = [
 
 # Settings whose values are secrets: redacted wherever their exact value shows up, even
 # bare (an API key has no recognisable shape of its own).
-SECRET_SETTINGS = ("LICENDI_API_KEY", "FIELD_ENCRYPTION_KEYS", "KEY_HASH_SECRET", "SECRET_KEY")
+SECRET_SETTINGS = (
+    "LICENDI_API_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "KEY_HASH_SECRET",
+    "SECRET_KEY",
+    "EMAIL_HOST_PASSWORD",
+)
 
 
 def _configured_secrets() -> list[str]:

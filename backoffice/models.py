@@ -1,5 +1,7 @@
 """Project-wide models: the permission holder and the audit log."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -12,17 +14,17 @@ class Access(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = PERMISSIONS
+        permissions = list(PERMISSIONS)
 
     def __str__(self) -> str:
         return "access"
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
         raise PermissionError("Audit events are append-only")
 
-    def delete(self):  # type: ignore[no-untyped-def]
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only")
 
 
@@ -51,6 +53,9 @@ class AuditEvent(models.Model):
         SECRET_ROTATION = "secret_rotation", "Secret rotated"
         EXPORT = "export", "Data exported"
         USER_CHANGE = "user_change", "User changed"
+        LOGIN_LOCKOUT_LIFT = "login_lockout_lift", "Login lockout lifted"
+        KEY_EMAIL_FAILED = "key_email_failed", "Key e-mail failed"
+        KEYS_ROTATED = "keys_rotated", "Encryption keys rotated"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -73,15 +78,51 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="backoffice__target__idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("Audit events are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only")
+
+
+class LoginThrottle(models.Model):
+    """Recent failed logins of one username from one address, or from one address.
+
+    Written only by backoffice.login_throttle, with single atomic statements. A row at
+    or above its limit whose last failure is younger than LOGIN_LOCKOUT_SECONDS is a
+    lockout; Admins see those on the lockouts page and may lift them.
+    """
+
+    class Scope(models.TextChoices):
+        PAIR = "pair", "Username from address"
+        ADDRESS = "address", "Address"
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    # Normalised (stripped, lower-case); empty for an address row.
+    username = models.CharField(max_length=150, blank=True)
+    # Empty when the client address is unknown.
+    ip_address = models.CharField(max_length=45, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField()
+    last_failure_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-last_failure_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "username", "ip_address"], name="login_throttle_unique_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        who = f"{self.username} from " if self.username else ""
+        return f"{who}{self.ip_address or 'unknown address'}: {self.failures} failures"

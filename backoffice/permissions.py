@@ -19,7 +19,7 @@ VIEW_AUDIT = "backoffice.view_audit"
 RUN_SYNCS = "backoffice.run_syncs"
 
 # (codename, description) as declared on backoffice.models.Access.
-PERMISSIONS = [
+PERMISSIONS: list[tuple[str, str]] = [
     ("view_backoffice", "Read catalog, orders, customers and wallet (keys masked)"),
     ("place_orders", "Create, confirm and cancel purchase orders"),
     ("manage_customers", "Create and edit customers, assign keys to them"),

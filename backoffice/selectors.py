@@ -1,14 +1,17 @@
 """Read queries for the project-level pages."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db.models import Prefetch, QuerySet
 
-from .models import AuditEvent
+from .login_throttle import locked_until, lockouts
+from .models import AuditEvent, LoginThrottle
 from .permissions import ROLES
 
 
-def staff_user_list() -> QuerySet:
+def staff_user_list() -> QuerySet[User]:
     """Every user with their roles prefetched (one query for all the roles)."""
     return (
         get_user_model()
@@ -23,7 +26,7 @@ def staff_user_list() -> QuerySet:
     )
 
 
-def audit_event_list() -> QuerySet:
+def audit_event_list() -> QuerySet[AuditEvent]:
     return AuditEvent.objects.all()
 
 
@@ -34,3 +37,8 @@ def audit_target_types() -> list[str]:
         .values_list("target_type", flat=True)
         .distinct()
     )
+
+
+def login_lockout_list() -> list[tuple[LoginThrottle, Any]]:
+    """Current lockouts, newest first, each with the time it ends by itself."""
+    return [(row, locked_until(row)) for row in lockouts()]

@@ -1,15 +1,16 @@
 """Managing staff users: create, change roles, deactivate (never delete). Every change
-is audited as USER_CHANGE with the roles before and after; never a password."""
+is audited as USER_CHANGE with the roles before and after; never a password.
+Lifting a login lockout is audited as LOGIN_LOCKOUT_LIFT."""
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.http import HttpRequest
 
 from .audit import audit_record
-from .models import AuditEvent
+from .login_throttle import limit_for, locked_until
+from .models import AuditEvent, LoginThrottle
 from .permissions import ROLES
 
 User = get_user_model()
@@ -30,11 +31,10 @@ def _check_roles(roles: list[str]) -> list[str]:
     return sorted(set(roles))
 
 
-def _audit(*, request: HttpRequest | None, actor: Any, user: Any, change: str, **details: Any):
+def _audit(*, actor: Any, user: Any, change: str, **details: Any) -> None:
     audit_record(
         action=AuditEvent.Action.USER_CHANGE,
         actor=actor,
-        request=request,
         target=user,
         summary=f"User {user.get_username()}: {change}",
         details={"username": user.get_username(), "change": change, **details},
@@ -51,7 +51,6 @@ def staff_user_create(
     email: str = "",
     first_name: str = "",
     last_name: str = "",
-    request: HttpRequest | None = None,
 ) -> Any:
     roles = _check_roles(roles)
     if User.objects.filter(username__iexact=username).exists():
@@ -64,7 +63,7 @@ def staff_user_create(
         last_name=last_name,
     )
     user.groups.set(Group.objects.filter(name__in=roles))
-    _audit(request=request, actor=actor, user=user, change="created", roles_after=roles)
+    _audit(actor=actor, user=user, change="created", roles_after=roles)
     return user
 
 
@@ -77,7 +76,6 @@ def staff_user_update(
     email: str,
     first_name: str,
     last_name: str,
-    request: HttpRequest | None = None,
 ) -> Any:
     """Sets the user's roles (groups outside ROLES are left alone) and profile."""
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -97,7 +95,6 @@ def staff_user_update(
     user.groups.remove(*Group.objects.filter(name__in=set(before) - set(roles)))
     user.groups.add(*Group.objects.filter(name__in=set(roles) - set(before)))
     _audit(
-        request=request,
         actor=actor,
         user=user,
         change="roles changed" if before != roles else "profile changed",
@@ -108,7 +105,7 @@ def staff_user_update(
 
 
 @transaction.atomic
-def staff_user_deactivate(*, actor: Any, user: Any, request: HttpRequest | None = None) -> Any:
+def staff_user_deactivate(*, actor: Any, user: Any) -> Any:
     """The user can no longer log in (open sessions stop working at once); rows that
     point at them (orders, audit) keep pointing at them."""
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -118,16 +115,45 @@ def staff_user_deactivate(*, actor: Any, user: Any, request: HttpRequest | None 
         return user
     user.is_active = False
     user.save(update_fields=["is_active"])
-    _audit(request=request, actor=actor, user=user, change="deactivated", roles=_role_names(user))
+    _audit(actor=actor, user=user, change="deactivated", roles=_role_names(user))
     return user
 
 
 @transaction.atomic
-def staff_user_activate(*, actor: Any, user: Any, request: HttpRequest | None = None) -> Any:
+def staff_user_activate(*, actor: Any, user: Any) -> Any:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active:
         return user
     user.is_active = True
     user.save(update_fields=["is_active"])
-    _audit(request=request, actor=actor, user=user, change="reactivated", roles=_role_names(user))
+    _audit(actor=actor, user=user, change="reactivated", roles=_role_names(user))
     return user
+
+
+@transaction.atomic
+def login_lockout_lift(*, throttle_pk: int) -> LoginThrottle:
+    """Forget the failures of one locked pair or address: logins are evaluated again.
+
+    Raises LoginThrottle.DoesNotExist when it is gone (expired, or lifted by someone else).
+    """
+    row = LoginThrottle.objects.select_for_update().get(pk=throttle_pk)
+    was_locked = row.failures >= limit_for(row.scope)
+    details = {
+        "scope": row.scope,
+        "username": row.username,
+        "ip_address": row.ip_address,
+        "failures": row.failures,
+        "locked_until": locked_until(row).isoformat(),
+    }
+    who = f"{row.username} from {row.ip_address or 'an unknown address'}"
+    if row.scope == LoginThrottle.Scope.ADDRESS:
+        who = f"address {row.ip_address or 'unknown'}"
+    LoginThrottle.objects.filter(pk=row.pk).delete()
+    audit_record(
+        action=AuditEvent.Action.LOGIN_LOCKOUT_LIFT,
+        target_type=LoginThrottle._meta.label,
+        target_id=str(throttle_pk),
+        summary=f"Login lockout lifted: {who}" + ("" if was_locked else " (not locked)"),
+        details=details,
+    )
+    return row

@@ -23,4 +23,5 @@ def export_response(
     if fmt not in EXPORT_FORMATS:
         return None
     exporter = TableExport(fmt, table, exclude_columns=getattr(table, "export_exclude", ()))
-    return exporter.response(f"{filename}.{fmt}")
+    response: HttpResponse = exporter.response(f"{filename}.{fmt}")
+    return response

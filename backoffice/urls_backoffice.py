@@ -9,6 +9,8 @@ app_name = "backoffice"
 urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
     path("staff/", views.user_list, name="user_list"),
+    path("staff/lockouts/", views.lockout_list, name="lockout_list"),
+    path("staff/lockouts/<int:pk>/lift/", views.lockout_lift, name="lockout_lift"),
     path("staff/new/", views.user_create, name="user_create"),
     path("staff/<int:pk>/", views.user_edit, name="user_edit"),
     path(

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
@@ -12,16 +12,19 @@ from . import selectors, services
 from .auth import permission_required
 from .filters import AuditEventFilter
 from .forms import StaffUserCreateForm, StaffUserForm
+from .http import AuthenticatedHttpRequest
+from .login_throttle import failure_limit
+from .models import LoginThrottle
 from .page_tables import AuditEventTable, StaffUserTable
 
 
 @permission_required(p.VIEW)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
 @permission_required(p.VIEW_AUDIT)
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     event_filter = AuditEventFilter(request.GET, queryset=selectors.audit_event_list())
     table = AuditEventTable(event_filter.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -33,21 +36,20 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_USERS)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     table = StaffUserTable(selectors.staff_user_list())
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     return render(request, "backoffice/user_list.html", {"table": table})
 
 
 @permission_required(p.MANAGE_USERS)
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = StaffUserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = services.staff_user_create(
                 actor=request.user,
-                request=request,
                 username=data["username"],
                 password=data["password1"],
                 roles=data["roles"],
@@ -64,7 +66,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_USERS)
-def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     initial = {
         "email": user.email,
@@ -78,7 +80,6 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.staff_user_update(
                 actor=request.user,
-                request=request,
                 user=user,
                 roles=data["roles"],
                 email=data["email"],
@@ -99,14 +100,34 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # an anonymous one the login page) whatever the method.
 @permission_required(p.MANAGE_USERS)
 @require_POST
-def user_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
+def user_set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=pk)
     service = services.staff_user_activate if active else services.staff_user_deactivate
     try:
-        service(actor=request.user, request=request, user=user)
+        service(actor=request.user, user=user)
     except services.StaffUserError as exc:
         messages.error(request, str(exc))
     else:
         state = "reactivated" if active else "deactivated"
         messages.success(request, f"User {user.get_username()} {state}.")
     return redirect("backoffice:user_edit", pk=user.pk)
+
+
+@permission_required(p.MANAGE_USERS)
+def lockout_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "backoffice/lockout_list.html",
+        {"lockouts": selectors.login_lockout_list(), "failure_limit": failure_limit()},
+    )
+
+
+@permission_required(p.MANAGE_USERS)
+@require_POST
+def lockout_lift(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    try:
+        row = services.login_lockout_lift(throttle_pk=pk)
+    except LoginThrottle.DoesNotExist:
+        raise Http404("No such lockout: it expired or was lifted already") from None
+    messages.success(request, f"Lockout lifted: {row}.")
+    return redirect("backoffice:lockout_list")

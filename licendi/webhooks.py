@@ -1,4 +1,17 @@
-"""Standard Webhooks signatures (https://www.standardwebhooks.com), sign and verify.
+"""Webhook signatures: Standard Webhooks by default, two other common schemes by choice.
+
+The Licendi docs say only "HMAC-SHA256 with the endpoint secret", so the scheme is a
+setting of the receiver (`SignatureScheme`, `make_verifier`):
+
+- `standard-webhooks` (the default, below): https://www.standardwebhooks.com;
+- `hmac-sha256`: the HMAC-SHA256 of the raw body, hex or base64, in one named header,
+  with or without a `sha256=` prefix (GitHub and many others);
+- `stripe`: a `t=<unix time>,v1=<hex>` header over `{t}.{raw body}` (Stripe's scheme).
+
+`describe_signature` says which of these a delivery's headers look like, for the log
+line of a refused delivery.
+
+Standard Webhooks in detail:
 
 Implemented on the standard library rather than wrapping `standardwebhooks`
 because the receiver needs what that package's `Webhook.verify` does not offer:
@@ -16,12 +29,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import re
 import secrets as _secrets
 import time
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Protocol
 
 from . import parsing
 from .records import WebhookEvent
@@ -170,6 +186,226 @@ def verify(
 ) -> None:
     """One-shot form of `WebhookVerifier(secrets, tolerance=...).verify(...)`."""
     WebhookVerifier(secrets, tolerance=tolerance).verify(headers=headers, body=body, now=now)
+
+
+class SignatureScheme(StrEnum):
+    STANDARD_WEBHOOKS = "standard-webhooks"
+    HMAC_SHA256 = "hmac-sha256"
+    STRIPE = "stripe"
+
+
+DEFAULT_HMAC_HEADER = "X-Signature"
+DEFAULT_STRIPE_HEADER = "Stripe-Signature"
+MAX_SIGNATURE_HEADER = 4096
+_HEX_DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
+_STRIPE_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+
+
+class Verifier(Protocol):
+    tolerance: int
+
+    def verify(
+        self, *, headers: Mapping[str, str], body: bytes, now: float | None = None
+    ) -> None: ...
+
+
+def _hmac_keys(secrets: Iterable[str]) -> tuple[bytes, ...]:
+    """The keys a secret may stand for outside Standard Webhooks.
+
+    The secret as given (UTF-8), which is what Stripe and most senders key with, and for
+    a `whsec_<base64>` secret also its decoded bytes, which is what Standard Webhooks
+    keys with: the docs do not say which one Licendi uses, and either is the same secret.
+    """
+    if isinstance(secrets, str):
+        raise ValueError("pass secrets as a list, not a single string")
+    keys: list[bytes] = []
+    for secret in secrets:
+        if not isinstance(secret, str) or not secret.strip():
+            raise ValueError("webhook secret is empty")
+        keys.append(secret.strip().encode())
+        with contextlib.suppress(ValueError):  # not a whsec_ secret: the string alone
+            keys.append(decode_secret(secret))
+    if not keys:
+        raise ValueError("at least one webhook secret is required")
+    return tuple(keys)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            value = value.strip()
+            if len(value) > MAX_SIGNATURE_HEADER:
+                raise WebhookVerificationError(f"{name} is too long")
+            return value
+    return ""
+
+
+def _decode_body_signature(value: str) -> bytes | None:
+    """A 32-byte digest from hex or base64, with or without `sha256=`; None otherwise."""
+    encoded = value.strip()
+    if encoded[:7].lower() == "sha256=":
+        encoded = encoded[7:]
+    if _HEX_DIGEST.match(encoded):
+        return bytes.fromhex(encoded)
+    try:
+        digest = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return digest if len(digest) == hashlib.sha256().digest_size else None
+
+
+class BodyHmacVerifier:
+    """`hmac-sha256`: HMAC-SHA256 of the raw body in one header, hex or base64.
+
+    Nothing time-bound is signed, so this scheme has no replay window of its own: a
+    replayed delivery carries the same event id and is stored once (the receiver's
+    ON CONFLICT on the event id), which is all a replay can achieve.
+    """
+
+    def __init__(self, secrets: Iterable[str], *, header: str = DEFAULT_HMAC_HEADER) -> None:
+        self._keys = _hmac_keys(secrets)
+        self.header = header
+        self.tolerance = 0
+
+    def __repr__(self) -> str:
+        return f"BodyHmacVerifier(<{len(self._keys)} keys>, header={self.header!r})"
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: float | None = None) -> None:
+        value = _header(headers, self.header)
+        if not value:
+            raise MissingHeaders(f"{self.header} is required")
+        candidate = _decode_body_signature(value)
+        if candidate is None:
+            raise WebhookVerificationError(f"{self.header} is not a hex or base64 SHA-256 HMAC")
+        matched = False
+        for key in self._keys:
+            matched |= hmac.compare_digest(hmac.new(key, body, hashlib.sha256).digest(), candidate)
+        if not matched:
+            raise InvalidSignature("no valid signature for this delivery")
+
+
+def sign_body(secret: str, body: bytes, *, encoding: str = "hex", prefix: bool = False) -> str:
+    """An `hmac-sha256` header value (for senders and tests): hex or base64."""
+    digest = hmac.new(secret.strip().encode(), body, hashlib.sha256).digest()
+    value = digest.hex() if encoding == "hex" else base64.b64encode(digest).decode("ascii")
+    return f"sha256={value}" if prefix else value
+
+
+class StripeVerifier:
+    """`stripe`: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{raw body}">` in one header.
+
+    Several `v1=` entries are allowed (Stripe sends one per active secret); other
+    versions are ignored. `t` must be within `tolerance` seconds of now.
+    """
+
+    def __init__(
+        self,
+        secrets: Iterable[str],
+        *,
+        header: str = DEFAULT_STRIPE_HEADER,
+        tolerance: int = DEFAULT_TOLERANCE,
+    ) -> None:
+        self._keys = _hmac_keys(secrets)
+        if tolerance < 0:
+            raise ValueError("tolerance must be >= 0")
+        self.header = header
+        self.tolerance = tolerance
+
+    def __repr__(self) -> str:
+        return f"StripeVerifier(<{len(self._keys)} keys>, header={self.header!r})"
+
+    def verify(self, *, headers: Mapping[str, str], body: bytes, now: float | None = None) -> None:
+        value = _header(headers, self.header)
+        if not value:
+            raise MissingHeaders(f"{self.header} is required")
+        timestamp = ""
+        candidates: list[bytes] = []
+        for part in value.split(","):
+            name, sep, item = part.strip().partition("=")
+            if not sep:
+                continue
+            if name == "t":
+                timestamp = item
+            elif name == "v1" and _HEX_DIGEST.match(item):
+                candidates.append(bytes.fromhex(item))
+        if not _STRIPE_TIMESTAMP.match(timestamp):
+            raise InvalidTimestamp(f"{self.header} has no t=<unix seconds>")
+        current = time.time() if now is None else now
+        if abs(current - int(timestamp)) > self.tolerance:
+            raise InvalidTimestamp(f"{self.header} t= is outside the accepted window")
+        signed = timestamp.encode() + b"." + body
+        matched = False
+        for key in self._keys:
+            expected = hmac.new(key, signed, hashlib.sha256).digest()
+            for candidate in candidates:
+                matched |= hmac.compare_digest(expected, candidate)
+        if not matched:
+            raise InvalidSignature("no valid signature for this delivery")
+
+
+def sign_stripe(secret: str, timestamp: int, body: bytes) -> str:
+    """A `stripe` header value (for senders and tests)."""
+    signed = str(int(timestamp)).encode() + b"." + body
+    digest = hmac.new(secret.strip().encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={int(timestamp)},v1={digest}"
+
+
+def make_verifier(
+    scheme: str,
+    secrets: Iterable[str],
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+    header: str = "",
+) -> Verifier:
+    """The verifier of `scheme` over `secrets`; ValueError for an unknown scheme.
+
+    `header` names the signature header of `hmac-sha256` (default X-Signature) and
+    `stripe` (default Stripe-Signature); Standard Webhooks has fixed header names.
+    """
+    chosen = SignatureScheme(scheme)
+    if chosen is SignatureScheme.HMAC_SHA256:
+        return BodyHmacVerifier(secrets, header=header or DEFAULT_HMAC_HEADER)
+    if chosen is SignatureScheme.STRIPE:
+        return StripeVerifier(secrets, header=header or DEFAULT_STRIPE_HEADER, tolerance=tolerance)
+    return WebhookVerifier(secrets, tolerance=tolerance)
+
+
+def check_secret(scheme: str, secret: str) -> None:
+    """ValueError unless `secret` can key `scheme` (a `whsec_` base64 one for the default)."""
+    if SignatureScheme(scheme) is SignatureScheme.STANDARD_WEBHOOKS:
+        decode_secret(secret)
+    else:
+        _hmac_keys([secret])
+
+
+_STRIPE_SHAPE = re.compile(r"(^|,)\s*t=[0-9]+\s*,.*\bv[0-9]+=", re.ASCII)
+
+
+def describe_signature(headers: Mapping[str, str]) -> str:
+    """Which scheme a delivery's headers look like (for logs); never a header's value."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if lowered.get("webhook-signature"):
+        return SignatureScheme.STANDARD_WEBHOOKS.value
+    for name, value in lowered.items():
+        value = value.strip()[:MAX_SIGNATURE_HEADER]
+        if _STRIPE_SHAPE.search(value):
+            return f"{SignatureScheme.STRIPE.value} ({name})"
+    for name, value in lowered.items():
+        if "sig" not in name and "hmac" not in name:
+            continue
+        encoded = value.strip()
+        prefixed = encoded[:7].lower() == "sha256="
+        digest = encoded[7:] if prefixed else encoded
+        if _HEX_DIGEST.match(digest):
+            encoding = "hex"
+        elif _decode_body_signature(digest) is not None:
+            encoding = "base64"
+        else:
+            continue
+        prefix = ", sha256= prefix" if prefixed else ""
+        return f"{SignatureScheme.HMAC_SHA256.value} {encoding} ({name}{prefix})"
+    return "no known signature header"
 
 
 def parse_event(body: bytes) -> WebhookEvent:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from backoffice.models import AuditEvent
 from catalog.models import Combination
 
 from .models import Customer, LicenceKey, PurchaseOrder, PurchaseOrderEvent, PurchaseOrderLine
@@ -64,6 +65,17 @@ def customer_orders(*, customer: Customer) -> QuerySet[PurchaseOrder]:
 
 def customer_keys(*, customer: Customer) -> QuerySet[LicenceKey]:
     return customer.keys.select_related("purchase_order").order_by("-received_at", "-id")
+
+
+def customer_key_email_failures(*, customer: Customer, limit: int = 3) -> list[AuditEvent]:
+    """The latest failed e-mails of keys to this customer, from the audit log."""
+    return list(
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.KEY_EMAIL_FAILED,
+            target_type=Customer._meta.label,
+            target_id=str(customer.pk),
+        ).order_by("-created_at", "-id")[:limit]
+    )
 
 
 def stock_keys() -> QuerySet[LicenceKey]:

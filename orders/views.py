@@ -330,6 +330,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "customer": customer,
             "orders": orders,
             "keys": selectors.customer_keys(customer=customer),
+            "email_failures": selectors.customer_key_email_failures(customer=customer),
             "can_reveal": request.user.has_perm(p.REVEAL_KEYS),
             "can_manage": request.user.has_perm(p.MANAGE_CUSTOMERS),
         },

@@ -68,6 +68,8 @@ EXPECTED: dict[str, Rule] = {
     "backoffice:user_edit": page(p.MANAGE_USERS),
     "backoffice:user_deactivate": action(p.MANAGE_USERS),
     "backoffice:user_activate": action(p.MANAGE_USERS),
+    "backoffice:lockout_list": page(p.MANAGE_USERS),
+    "backoffice:lockout_lift": action(p.MANAGE_USERS),
     # --- catalog ---
     "catalog:product_list": page(p.VIEW),
     "catalog:product_detail": page(p.VIEW),
@@ -168,6 +170,23 @@ def project_urls() -> dict[str, str]:
 
 def _user() -> dict[str, Any]:
     return {"pk": make_user("sample-target", "Viewer").pk}
+
+
+def _lockout() -> dict[str, Any]:
+    from django.utils import timezone
+
+    from backoffice.models import LoginThrottle
+
+    now = timezone.now()
+    row = LoginThrottle.objects.create(
+        scope=LoginThrottle.Scope.PAIR,
+        username="sample-locked",
+        ip_address="192.0.2.1",
+        failures=99,
+        first_failure_at=now,
+        last_failure_at=now,
+    )
+    return {"pk": row.pk}
 
 
 def _product() -> dict[str, Any]:
@@ -280,6 +299,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "backoffice:user_edit": _user,
     "backoffice:user_deactivate": _user,
     "backoffice:user_activate": _user,
+    "backoffice:lockout_lift": _lockout,
     "catalog:product_detail": _product,
     "catalog:sync_run_progress": _sync_run,
     "catalog:rule_edit": _pricing_rule,

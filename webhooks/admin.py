@@ -1,18 +1,28 @@
 """Read-only admin views: changes go through the pages and services (audit, upstream)."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from .models import WebhookEndpoint, WebhookEvent
 
+# ModelAdmin is generic to the type checker only (not subscriptable at run time).
+if TYPE_CHECKING:
+    ReadOnlyAdminBase = admin.ModelAdmin[Model]
+else:
+    ReadOnlyAdminBase = admin.ModelAdmin
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+
+class ReadOnlyAdmin(ReadOnlyAdminBase):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

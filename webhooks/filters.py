@@ -1,14 +1,15 @@
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 
 from .models import WebhookEvent
-from .receiver import KNOWN_TYPES
 
 
 class WebhookEventFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=WebhookEvent.Status.choices)
     type = django_filters.ChoiceFilter(
-        choices=[(name, name) for name in sorted(KNOWN_TYPES)] + [("other", "other")],
+        choices=[(name, name) for name in sorted(WebhookEvent.KNOWN_TYPES)] + [("other", "other")],
         method="filter_type",
     )
     received = django_filters.DateFromToRangeFilter(
@@ -22,7 +23,7 @@ class WebhookEventFilter(django_filters.FilterSet):
         model = WebhookEvent
         fields = ["status", "type", "received", "order"]
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, field in self.form.fields.items():
             select = name in ("status", "type")
@@ -31,11 +32,15 @@ class WebhookEventFilter(django_filters.FilterSet):
             for widget in getattr(field.widget, "widgets", ()):
                 widget.attrs.setdefault("class", css)
 
-    def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_type(
+        self, queryset: QuerySet[WebhookEvent], name: str, value: str
+    ) -> QuerySet[WebhookEvent]:
         if value == "other":
-            return queryset.exclude(type__in=KNOWN_TYPES)
+            return queryset.exclude(type__in=WebhookEvent.KNOWN_TYPES)
         return queryset.filter(type=value)
 
-    def filter_order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_order(
+        self, queryset: QuerySet[WebhookEvent], name: str, value: str
+    ) -> QuerySet[WebhookEvent]:
         value = value.strip()
         return queryset.filter(Q(upstream_order_id=value) | Q(external_id=value))

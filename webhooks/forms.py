@@ -1,7 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 
-from .services import WEBHOOK_EVENT_TYPES
+from .models import WebhookEvent
 
 
 class EndpointRegisterForm(forms.Form):
@@ -12,11 +14,11 @@ class EndpointRegisterForm(forms.Form):
         help_text="Where Licendi posts deliveries: this back-office's /hooks/licendi.",
     )
     events = forms.MultipleChoiceField(
-        choices=[(name, name) for name in WEBHOOK_EVENT_TYPES],
+        choices=[(name, name) for name in WebhookEvent.KNOWN_TYPES],
         widget=forms.CheckboxSelectMultiple,
-        initial=list(WEBHOOK_EVENT_TYPES),
+        initial=list(WebhookEvent.KNOWN_TYPES),
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["url"].initial = settings.WEBHOOK_PUBLIC_URL

@@ -63,6 +63,9 @@ class WebhookEvent(models.Model):
         # and still applied if its order turns up later.
         FOREIGN = "foreign", "Order not ours"
 
+    # The event types Licendi sends, defined here once: the ones applied, offered when
+    # registering an endpoint, and filtered on in the event log.
+    KNOWN_TYPES = ("order.delivered", "key.assigned")
     # Statuses an order arriving (or the beat task) should try again.
     WAITING_STATUSES = (Status.WAITING, Status.FOREIGN)
     # Statuses in which processing has nothing left to do.

@@ -1,38 +1,80 @@
-"""Licence keys inside event bodies: encrypted before storage, decrypted to apply.
+"""What of a delivery body is stored: the fields the back-office reads, nothing else in clear.
 
-A delivery body is stored for the event log, but no licence key may sit in clear in
-any table. Every string under a field named `key` (at any depth, so unknown event
-types are covered too) is replaced by its Fernet token before the row is written.
+A delivery body is kept for the event log and for reprocessing, but no licence key may
+sit in clear in any table, whatever the field that carries it (`key`, `keys`,
+`licenseKey`, `Key`, nested, or a field nobody has seen yet). So the rule is an allow
+list, not a deny list: only the envelope (`id`, `type`, `createdAt`) and the fields the
+back-office reads to match and describe an event (order ids, skus, product names) stay
+readable; every other string, at any depth, is replaced by its Fernet token before the
+row is written. Numbers, booleans and null stay as they are (no key is one).
+
+The licence keys themselves are the tokens at the places `stored_keys` reads: `data.key`
+and `data.keys[].key` (or `data.keys[]` when a key comes as a bare string).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from backoffice import crypto
 from licendi import DeliveredKey
 
 KEY_FIELD = "key"
-ENCRYPTED_MARK = "keysEncrypted"
+KEYS_FIELD = "keys"
+
+# Paths kept in clear: a tuple of names, "[]" standing for any list item.
+CLEAR_PATHS: frozenset[tuple[str, ...]] = frozenset(
+    {
+        ("id",),
+        ("type",),
+        ("createdAt",),
+        ("data", "orderId"),
+        ("data", "externalId"),
+        ("data", "sku"),
+        ("data", "name"),
+        ("data", KEYS_FIELD, "[]", "sku"),
+        ("data", KEYS_FIELD, "[]", "name"),
+    }
+)
+# Paths holding the licence keys the back-office applies (always tokens once stored).
+KEY_PATHS: frozenset[tuple[str, ...]] = frozenset(
+    {
+        ("data", KEY_FIELD),
+        ("data", KEYS_FIELD, "[]", KEY_FIELD),
+        ("data", KEYS_FIELD, "[]"),
+    }
+)
+
+Path = tuple[str, ...]
 
 
-def encrypt_keys(value: Any) -> tuple[Any, int]:
-    """A copy of `value` with every `key` string encrypted, and how many there were."""
+def map_tokens(value: Any, transform: Callable[[str], str], path: Path = ()) -> Any:
+    """A copy of a stored payload with `transform` applied to every token in it.
+
+    The one walk over the encrypted values of a payload: key rotation re-encrypts with
+    it, and tests read every value back with it.
+    """
     if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        count = 0
-        for name, item in value.items():
-            if name == KEY_FIELD and isinstance(item, str):
-                out[name] = crypto.encrypt(item)
-                count += 1
-            else:
-                out[name], found = encrypt_keys(item)
-                count += found
-        return out, count
+        return {name: map_tokens(item, transform, (*path, name)) for name, item in value.items()}
     if isinstance(value, list):
-        items = [encrypt_keys(item) for item in value]
-        return [item for item, _ in items], sum(found for _, found in items)
-    return value, 0
+        return [map_tokens(item, transform, (*path, "[]")) for item in value]
+    if isinstance(value, str) and path not in CLEAR_PATHS:
+        return transform(value)
+    return value
+
+
+def _count_keys(value: Any, path: Path = ()) -> int:
+    if isinstance(value, dict):
+        return sum(_count_keys(item, (*path, name)) for name, item in value.items())
+    if isinstance(value, list):
+        return sum(_count_keys(item, (*path, "[]")) for item in value)
+    return int(isinstance(value, str) and path in KEY_PATHS)
+
+
+def encrypt_payload(document: Any) -> tuple[Any, int]:
+    """The body as stored (every string outside CLEAR_PATHS encrypted), and its key count."""
+    return map_tokens(document, crypto.encrypt), _count_keys(document)
 
 
 def stored_keys(payload: dict[str, Any]) -> list[DeliveredKey]:
@@ -41,18 +83,23 @@ def stored_keys(payload: dict[str, Any]) -> list[DeliveredKey]:
     if not isinstance(data, dict):
         return []
     if isinstance(data.get(KEY_FIELD), str):
-        entries = [data]
+        entries: list[Any] = [data]
     else:
-        entries = [entry for entry in data.get("keys") or [] if isinstance(entry, dict)]
-    return [
-        DeliveredKey(
-            sku=str(entry.get("sku", "")),
-            key=crypto.decrypt(entry[KEY_FIELD]),
-            name=str(entry.get("name") or ""),
-        )
-        for entry in entries
-        if isinstance(entry.get(KEY_FIELD), str)
-    ]
+        listed = data.get(KEYS_FIELD)
+        entries = listed if isinstance(listed, list) else []
+    keys = []
+    for entry in entries:
+        if isinstance(entry, str):
+            keys.append(DeliveredKey(sku="", key=crypto.decrypt(entry), name=""))
+        elif isinstance(entry, dict) and isinstance(entry.get(KEY_FIELD), str):
+            keys.append(
+                DeliveredKey(
+                    sku=str(entry.get("sku", "")),
+                    key=crypto.decrypt(entry[KEY_FIELD]),
+                    name=str(entry.get("name") or ""),
+                )
+            )
+    return keys
 
 
 def masked_keys(payload: dict[str, Any]) -> list[dict[str, str]]:

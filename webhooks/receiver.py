@@ -2,8 +2,9 @@
 
 Order matters: the headers are checked for shape, the signature is verified over
 the raw bytes, and only then is the body parsed. An unauthenticated body is never
-parsed, and nothing in the request other than the three Standard Webhooks headers
-(no secret, no "skip verification" switch) influences the outcome.
+parsed, and nothing in the request other than the signature headers of the configured
+scheme (WEBHOOK_SIGNATURE_SCHEME; no secret, no "skip verification" switch) influences
+the outcome.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
 from licendi import ContractError, InvalidSignature, InvalidTimestamp, WebhookVerificationError
-from licendi.webhooks import parse_event
+from licendi.webhooks import SignatureScheme, describe_signature, parse_event
 
 from . import payloads, secrets
+from .models import WebhookEvent
 
-KNOWN_TYPES = frozenset({"key.assigned", "order.delivered"})
 MAX_ID_LENGTH = 255
 MAX_TYPE_LENGTH = 100
 MAX_REF_LENGTH = 64
@@ -72,9 +75,27 @@ def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
+def looked_like(headers: Mapping[str, str]) -> str:
+    """Which signature scheme a (refused) delivery's headers look like, for its log line."""
+    return describe_signature(headers)
+
+
+def _signed_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """The headers the configured scheme reads, checked for shape where it has fixed ones."""
+    if settings.WEBHOOK_SIGNATURE_SCHEME == SignatureScheme.STANDARD_WEBHOOKS:
+        return _check_headers(headers)
+    name = secrets.signature_header()
+    value = (headers.get(name) or "").strip()
+    if not value:
+        raise Refused(400, f"missing header: {name}")
+    if len(value) > MAX_SIGNATURE_HEADER:
+        raise Refused(400, f"{name} is too long")
+    return {name: value}
+
+
 def verify(headers: Mapping[str, str], body: bytes) -> None:
     """Raise Refused unless an accepting endpoint's secret signed these exact bytes."""
-    values = _check_headers(headers)
+    values = _signed_headers(headers)
     verifier = secrets.verifier()
     try:
         try:
@@ -134,7 +155,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
         if _unstorable(document):
             # Refused here so that it stays a 400 instead of failing in the database.
             raise Refused(400, "the body contains characters that cannot be stored")
-        stored, key_count = payloads.encrypt_keys(document)
+        stored, key_count = payloads.encrypt_payload(document)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused(400, "the body is not valid JSON") from exc
 
@@ -148,7 +169,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
         raise Refused(400, "type is not a valid event type")
 
     occurred_at = None
-    if event_type in KNOWN_TYPES:
+    if event_type in WebhookEvent.KNOWN_TYPES:
         try:
             event = parse_event(body)
         except ContractError as exc:

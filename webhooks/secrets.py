@@ -1,7 +1,8 @@
 """The secrets that verify deliveries, decrypted once and kept briefly per process.
 
 Decrypting every active secret on every delivery would put Fernet work on the hot
-path, so each process keeps a `WebhookVerifier` for WEBHOOK_SECRET_CACHE_SECONDS.
+path, so each process keeps a verifier (of the configured WEBHOOK_SIGNATURE_SCHEME)
+for WEBHOOK_SECRET_CACHE_SECONDS.
 Endpoint changes made in this process drop the cache at once; other processes pick
 them up within the cache period, or sooner: a delivery that fails verification
 against a cache older than REFRESH_MIN_SECONDS reloads the secrets once and tries
@@ -17,7 +18,7 @@ import time
 from django.conf import settings
 
 from backoffice import crypto
-from licendi import WebhookVerifier
+from licendi.webhooks import DEFAULT_HMAC_HEADER, DEFAULT_STRIPE_HEADER, Verifier, make_verifier
 
 from .models import WebhookEndpoint
 
@@ -27,10 +28,29 @@ logger = logging.getLogger(__name__)
 REFRESH_MIN_SECONDS = 1.0
 
 _lock = threading.Lock()
-_cached: tuple[float, WebhookVerifier | None] | None = None
+_cached: tuple[float, tuple[str, str, int], Verifier | None] | None = None
 
 
-def _load(tolerance: int) -> WebhookVerifier | None:
+def signature_header() -> str:
+    """The header the configured scheme reads its signature from."""
+    scheme = settings.WEBHOOK_SIGNATURE_SCHEME
+    if scheme == "stripe":
+        return settings.WEBHOOK_SIGNATURE_HEADER or DEFAULT_STRIPE_HEADER
+    if scheme == "hmac-sha256":
+        return settings.WEBHOOK_SIGNATURE_HEADER or DEFAULT_HMAC_HEADER
+    return "webhook-signature"
+
+
+def _configuration() -> tuple[str, str, int]:
+    return (
+        settings.WEBHOOK_SIGNATURE_SCHEME,
+        signature_header(),
+        int(settings.WEBHOOK_TOLERANCE_SECONDS),
+    )
+
+
+def _load(configuration: tuple[str, str, int]) -> Verifier | None:
+    scheme, header, tolerance = configuration
     tokens = list(
         WebhookEndpoint.objects.filter(status__in=WebhookEndpoint.ACCEPTING_STATUSES)
         .order_by("pk")
@@ -45,26 +65,26 @@ def _load(tolerance: int) -> WebhookVerifier | None:
             logger.error("a webhook endpoint secret cannot be decrypted with FIELD_ENCRYPTION_KEYS")
     if not secrets:
         return None
-    return WebhookVerifier(secrets, tolerance=tolerance)
+    return make_verifier(scheme, secrets, tolerance=tolerance, header=header)
 
 
-def verifier(*, refresh: bool = False) -> WebhookVerifier | None:
+def verifier(*, refresh: bool = False) -> Verifier | None:
     """The verifier for every accepting endpoint's secret; None when there is none."""
     global _cached
     ttl = float(settings.WEBHOOK_SECRET_CACHE_SECONDS)
-    tolerance = settings.WEBHOOK_TOLERANCE_SECONDS
+    configuration = _configuration()
     now = time.monotonic()
     with _lock:
         cached = _cached
     if cached is not None:
-        loaded_at, current = cached
+        loaded_at, loaded_with, current = cached
         age = now - loaded_at
-        fresh = age < ttl and (current is None or current.tolerance == tolerance)
+        fresh = age < ttl and loaded_with == configuration
         if fresh and not (refresh and age >= REFRESH_MIN_SECONDS):
             return current
-    current = _load(tolerance)
+    current = _load(configuration)
     with _lock:
-        _cached = (time.monotonic(), current)
+        _cached = (time.monotonic(), configuration, current)
     return current
 
 

@@ -19,10 +19,18 @@ def webhook_event_get(*, pk: int) -> WebhookEvent:
     return WebhookEvent.objects.select_related("purchase_order").get(pk=pk)
 
 
+def webhook_event_exists(*, pk: int) -> bool:
+    return WebhookEvent.objects.filter(pk=pk).exists()
+
+
 def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.select_related("replaced_by", "created_by").defer(
         "secret_encrypted"
     )
+
+
+def webhook_endpoint_find(*, pk: int) -> WebhookEndpoint | None:
+    return WebhookEndpoint.objects.filter(pk=pk).first()
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,12 @@
 from celery import shared_task
 
 from . import services
-from .models import WebhookEvent
 
 
 @shared_task(name="webhooks.tasks.webhook_event_process")
 def webhook_event_process(event_pk: int) -> str:
     """Apply one stored event (queued on commit by the receiver and by order arrival)."""
-    try:
-        return services.webhook_event_process(event_pk=event_pk).status
-    except WebhookEvent.DoesNotExist:
-        return "missing"  # removed since it was queued: nothing to apply
+    return services.webhook_event_process_queued(event_pk=event_pk)
 
 
 @shared_task(name="webhooks.tasks.webhook_events_process_waiting")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,17 +26,17 @@ from backoffice import crypto
 from backoffice import permissions as p
 from backoffice.audit import client_ip
 from backoffice.auth import permission_required
-from backoffice.upstream import licendi_client
-from licendi import LicendiError
 
 from . import receiver as receiving
 from . import selectors, services
 from .filters import WebhookEventFilter
 from .forms import EndpointRegisterForm
 from .models import WebhookEndpoint, WebhookEvent
+from .payloads import masked_keys
 from .tables import WebhookEventTable
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # ----------------------------------------------------------------- receiver
@@ -70,9 +72,12 @@ def receiver(request: HttpRequest) -> HttpResponse:
     except receiving.Refused as refused:
         log = logger.warning if refused.status == 401 else logger.info
         log(
-            "webhook delivery refused (%s): %s; webhook-id=%.80s from %s",
+            "webhook delivery refused (%s): %s; expected %s, looked like %s; "
+            "webhook-id=%.80s from %s",
             refused.status,
             refused.reason,
+            settings.WEBHOOK_SIGNATURE_SCHEME,
+            receiving.looked_like(request.headers),
             request.headers.get("webhook-id", ""),
             client_ip(request),
         )
@@ -95,9 +100,8 @@ def _endpoint_page(
 ) -> HttpResponse:
     upstream = None
     try:
-        with licendi_client() as client:
-            upstream = client.list_webhooks()
-    except LicendiError as exc:
+        upstream = services.webhook_endpoints_upstream()
+    except services.WebhookEndpointError as exc:
         messages.warning(request, f"Could not list the endpoints registered at Licendi: {exc}")
     response = render(
         request,
@@ -137,7 +141,10 @@ def _pop_secret(request: HttpRequest) -> tuple[str | None, WebhookEndpoint | Non
         secret = crypto.decrypt(stored["token"])
     except (KeyError, TypeError, crypto.InvalidToken):
         return None, None
-    return secret, WebhookEndpoint.objects.filter(pk=stored.get("endpoint")).first()
+    endpoint_pk = stored.get("endpoint")
+    if not isinstance(endpoint_pk, int):
+        return secret, None
+    return secret, selectors.webhook_endpoint_find(pk=endpoint_pk)
 
 
 @permission_required(p.MANAGE_WEBHOOKS)
@@ -150,32 +157,26 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
         return _endpoint_page(request, form=form, status=400)
     try:
         endpoint, secret = services.webhook_endpoint_register(
-            url=form.cleaned_data["url"],
-            events=form.cleaned_data["events"],
-            actor=request.user,
-            request=request,
+            url=form.cleaned_data["url"], events=form.cleaned_data["events"]
         )
-    except (LicendiError, services.WebhookEndpointError) as exc:
-        messages.error(request, f"Licendi did not register the endpoint: {exc}")
+    except services.WebhookEndpointError as exc:
+        messages.error(request, str(exc))
         return _endpoint_page(request, form=form)
     messages.success(request, f"Endpoint {endpoint.upstream_id} registered.")
     _show_secret_once(request, endpoint, secret)
     return redirect("webhooks:endpoint_list")
 
 
-def _endpoint_action(request: HttpRequest, action, success: str):  # type: ignore[no-untyped-def]
+def _endpoint_action(request: HttpRequest, action: Callable[[], T], success: str) -> T | None:
     try:
         result = action()
     except WebhookEndpoint.DoesNotExist:
         raise Http404("No such endpoint") from None
     except services.WebhookEndpointError as exc:
         messages.error(request, str(exc))
-    except LicendiError as exc:
-        messages.error(request, f"Licendi refused or failed: {exc}")
-    else:
-        messages.success(request, success)
-        return result
-    return None
+        return None
+    messages.success(request, success)
+    return result
 
 
 @permission_required(p.MANAGE_WEBHOOKS)
@@ -183,9 +184,7 @@ def _endpoint_action(request: HttpRequest, action, success: str):  # type: ignor
 def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _endpoint_action(
         request,
-        lambda: services.webhook_endpoint_delete(
-            endpoint_pk=pk, actor=request.user, request=request
-        ),
+        lambda: services.webhook_endpoint_delete(endpoint_pk=pk),
         "Endpoint deleted at Licendi and here; its secret no longer verifies deliveries.",
     )
     return redirect("webhooks:endpoint_list")
@@ -196,9 +195,7 @@ def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_orphan_delete(request: HttpRequest, upstream_id: str) -> HttpResponse:
     _endpoint_action(
         request,
-        lambda: services.webhook_endpoint_delete_orphan(
-            upstream_id=upstream_id, actor=request.user, request=request
-        ),
+        lambda: services.webhook_endpoint_delete_orphan(upstream_id=upstream_id),
         f"Endpoint {upstream_id} deleted at Licendi.",
     )
     return redirect("webhooks:endpoint_list")
@@ -209,9 +206,7 @@ def endpoint_orphan_delete(request: HttpRequest, upstream_id: str) -> HttpRespon
 def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     result = _endpoint_action(
         request,
-        lambda: services.webhook_endpoint_rotate_start(
-            endpoint_pk=pk, actor=request.user, request=request
-        ),
+        lambda: services.webhook_endpoint_rotate_start(endpoint_pk=pk),
         "Rotation started: deliveries signed with either secret are accepted until you finish it.",
     )
     if result is None:
@@ -226,9 +221,7 @@ def endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_rotate_finish(request: HttpRequest, pk: int) -> HttpResponse:
     _endpoint_action(
         request,
-        lambda: services.webhook_endpoint_rotate_finish(
-            endpoint_pk=pk, actor=request.user, request=request
-        ),
+        lambda: services.webhook_endpoint_rotate_finish(endpoint_pk=pk),
         "Rotation finished: the old endpoint is deleted and its secret no longer verifies.",
     )
     return redirect("webhooks:endpoint_list")
@@ -251,8 +244,6 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         event = selectors.webhook_event_get(pk=pk)
     except WebhookEvent.DoesNotExist:
         raise Http404("No such event") from None
-    from .payloads import masked_keys
-
     return render(
         request,
         "webhooks/event_detail.html",
@@ -263,7 +254,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(p.MANAGE_WEBHOOKS)
 @require_POST
 def event_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
-    if not WebhookEvent.objects.filter(pk=pk).exists():
+    if not selectors.webhook_event_exists(pk=pk):
         raise Http404("No such event")
     event = services.webhook_event_process(event_pk=pk)
     level = messages.success if event.status in WebhookEvent.DONE_STATUSES else messages.warning

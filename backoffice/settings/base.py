@@ -6,6 +6,7 @@ Every variable is documented in README.md, section "Configuration".
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -129,12 +130,86 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # A CSRF refusal renders the project's 403 page (request id only), not Django's own.
 CSRF_FAILURE_VIEW = "backoffice.errors.csrf_failure"
-# After this many failed logins for one username or from one address, logins are
-# refused for LOGIN_LOCKOUT_SECONDS (backoffice/login_throttle.py).
+# The proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed
+# when finding the client address (backoffice.audit.client_ip). Empty: the TCP peer is
+# the client. Behind nginx on the same host: 127.0.0.1. See docs/operations.md.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+
+def _check_networks(name: str, values: list[str]) -> None:
+    import ipaddress
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} holds {value!r}, which is not an address or network"
+            ) from exc
+
+
+_check_networks("TRUSTED_PROXIES", TRUSTED_PROXIES)
+# After LOGIN_FAILURE_LIMIT failed logins for one username from one address, or
+# LOGIN_ADDRESS_FAILURE_LIMIT from one address whatever the usernames, logins are refused
+# for LOGIN_LOCKOUT_SECONDS after the last failure (backoffice/login_throttle.py).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+# --- Mail (keys to customers) ----------------------------------------------
+def email_config(default_url: str) -> dict[str, Any]:
+    """Django's EMAIL_* settings from the environment, the django-environ way.
+
+    EMAIL_URL names the backend and its server in one value (`smtp+tls://user:password@
+    smtp.example.com:587`, `smtp+ssl://…:465`, `filemail:////srv/mail`, `memorymail://`);
+    each individual variable (EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+    EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL, EMAIL_FILE_PATH, EMAIL_TIMEOUT),
+    when set, wins over it. `default_url` applies when EMAIL_URL is not set.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    url = env.email_url("EMAIL_URL", default=default_url)
+    config: dict[str, Any] = {
+        "EMAIL_BACKEND": env.str("EMAIL_BACKEND", default=url["EMAIL_BACKEND"]),
+        "EMAIL_HOST": env.str("EMAIL_HOST", default=url.get("EMAIL_HOST") or "localhost"),
+        "EMAIL_PORT": env.int("EMAIL_PORT", default=url.get("EMAIL_PORT") or 25),
+        "EMAIL_HOST_USER": env.str("EMAIL_HOST_USER", default=url.get("EMAIL_HOST_USER") or ""),
+        "EMAIL_HOST_PASSWORD": env.str(
+            "EMAIL_HOST_PASSWORD", default=url.get("EMAIL_HOST_PASSWORD") or ""
+        ),
+        "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=bool(url.get("EMAIL_USE_TLS"))),
+        "EMAIL_USE_SSL": env.bool("EMAIL_USE_SSL", default=bool(url.get("EMAIL_USE_SSL"))),
+        "EMAIL_FILE_PATH": env.str(
+            "EMAIL_FILE_PATH", default=url.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+        ),
+        # Without a timeout an unanswering server holds the request until gunicorn kills it.
+        "EMAIL_TIMEOUT": env.int("EMAIL_TIMEOUT", default=10),
+    }
+    if config["EMAIL_USE_TLS"] and config["EMAIL_USE_SSL"]:
+        raise ImproperlyConfigured(
+            "EMAIL_USE_TLS (STARTTLS, usually port 587) and EMAIL_USE_SSL (implicit TLS, "
+            "usually port 465) exclude each other: set one"
+        )
+    return config
+
+
+# The demo writes every mail as a file under var/mail (the keys of a customer e-mail must
+# never be printed into a log, as the console backend would); production defaults to SMTP.
+# (A bare filemail:// writes to EMAIL_FILE_PATH, by default var/mail: a path inside the
+# URL would be unquoted, turning a "+" in the checkout's path into a space.)
+_email = email_config("filemail://")
+EMAIL_BACKEND: str = _email["EMAIL_BACKEND"]
+EMAIL_HOST: str = _email["EMAIL_HOST"]
+EMAIL_PORT: int = _email["EMAIL_PORT"]
+EMAIL_HOST_USER: str = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD: str = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS: bool = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL: bool = _email["EMAIL_USE_SSL"]
+EMAIL_FILE_PATH: str = _email["EMAIL_FILE_PATH"]
+EMAIL_TIMEOUT: int = _email["EMAIL_TIMEOUT"]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keys@reseller.example")
 
 DJANGO_TABLES2_TEMPLATE = "partials/table.html"
@@ -155,6 +230,21 @@ LICENDI_TIMEOUT_SECONDS = env.float("LICENDI_TIMEOUT_SECONDS", default=15.0)
 LICENDI_MAX_RETRIES = env.int("LICENDI_MAX_RETRIES", default=4)
 # The public URL Licendi posts webhooks to (shown on the endpoint page as the default).
 WEBHOOK_PUBLIC_URL = env.str("WEBHOOK_PUBLIC_URL", default="http://127.0.0.1:8000/hooks/licendi")
+# How deliveries are signed (docs/webhooks.md): "standard-webhooks" (webhook-id,
+# webhook-timestamp, webhook-signature), "hmac-sha256" (HMAC of the raw body, hex or
+# base64, in WEBHOOK_SIGNATURE_HEADER, default X-Signature) or "stripe" (t=…,v1=… in
+# WEBHOOK_SIGNATURE_HEADER, default Stripe-Signature).
+WEBHOOK_SIGNATURE_SCHEME = env.str("WEBHOOK_SIGNATURE_SCHEME", default="standard-webhooks")
+WEBHOOK_SIGNATURE_HEADER = env.str("WEBHOOK_SIGNATURE_HEADER", default="")
+_SIGNATURE_SCHEMES = ("standard-webhooks", "hmac-sha256", "stripe")
+if WEBHOOK_SIGNATURE_SCHEME not in _SIGNATURE_SCHEMES:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"WEBHOOK_SIGNATURE_SCHEME must be one of {', '.join(_SIGNATURE_SCHEMES)}, "
+        f"got {WEBHOOK_SIGNATURE_SCHEME!r}"
+    )
+# The replay window of the timestamped schemes (standard-webhooks, stripe), both ways.
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Larger delivery bodies are answered 413 before being read.
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
@@ -191,7 +281,7 @@ ORDER_IMPORT_INTERVAL_SECONDS = env.int("ORDER_IMPORT_INTERVAL_SECONDS", default
 WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", default=300)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker: folders on disk shared by web, worker and beat on one machine.
     _queue = VAR_DIR / "celery" / "queue"

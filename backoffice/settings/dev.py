@@ -18,7 +18,8 @@ DEBUG = env.bool("DEBUG", default=True)
 def _local_secrets() -> dict[str, str]:
     path = VAR_DIR / "dev-secrets.json"
     if path.exists():
-        return json.loads(path.read_text())
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     values = {
         "SECRET_KEY": secrets.token_urlsafe(50),

@@ -6,7 +6,7 @@ Run behind a TLS-terminating proxy with gunicorn; see docs/operations.md.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, env
+from .base import EMAIL_BACKEND, REDIS_URL, env
 
 REQUIRED = [
     "SECRET_KEY",
@@ -62,7 +62,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+if not (env.str("EMAIL_URL", default="") or env.str("EMAIL_BACKEND", default="")):
+    # Nothing configured: SMTP on EMAIL_HOST:EMAIL_PORT (localhost:25 by default).
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    # A customer e-mail carries licence keys: the console backend would write them into
+    # the process log, where every log reader and shipper sees them.
+    raise ImproperlyConfigured(
+        "EMAIL_BACKEND is the console backend, which writes licence keys into the logs: "
+        "configure SMTP (EMAIL_URL) or the file backend"
+    )
 
 # security.W021 (HSTS preload): submitting to the browsers' preload list is a decision
 # for the whole registrable domain, not for one back-office host, and cannot be undone

@@ -42,6 +42,7 @@ from .drafts import purchase_order_create, purchase_order_line_set, purchase_ord
 from .errors import (
     FourEyesViolation,
     InvalidState,
+    KeyEmailNotSent,
     OrdersError,
     PurchaseOrderNotFound,
     SubmissionOutcomeUnknown,
@@ -57,6 +58,7 @@ __all__ = [
     "LOOKUP_LIMIT",
     "FourEyesViolation",
     "InvalidState",
+    "KeyEmailNotSent",
     "OrdersError",
     "Outcome",
     "PurchaseOrderNotFound",

@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from backoffice import crypto
 from backoffice.audit import audit_record
+from backoffice.mail import MailNotSent, mail_send
 from backoffice.models import AuditEvent
 
 from ..models import Customer, LicenceKey
-from .errors import InvalidState, OrdersError
+from .errors import InvalidState, KeyEmailNotSent, OrdersError
 
 
 def _audit_key(
@@ -163,7 +164,25 @@ def customer_keys_email(
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[customer.email],
     )
-    message.send(fail_silently=False)
+    try:
+        mail_send(message, hide=[item["key"] for item in items])
+    except MailNotSent as exc:
+        audit_record(
+            action=AuditEvent.Action.KEY_EMAIL_FAILED,
+            actor=user,
+            request=request,
+            target=customer,
+            summary=f"E-mail of {len(keys)} key(s) to {customer} not sent: {exc.reason}",
+            details={
+                "customer": customer.pk,
+                "key_ids": [key.pk for key in keys],
+                "error": exc.reason,
+            },
+        )
+        raise KeyEmailNotSent(
+            f"The e-mail to {customer.email} was not sent ({exc.reason}). "
+            "No key was marked as e-mailed; try again once the mail server answers."
+        ) from None
     now = timezone.now()
     with transaction.atomic():
         LicenceKey.objects.filter(pk__in=[key.pk for key in keys]).update(emailed_at=now)

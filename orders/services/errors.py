@@ -11,6 +11,10 @@ class OrdersError(Exception):
     """A request the current state does not allow; the message is shown to staff."""
 
 
+class KeyEmailNotSent(OrdersError):
+    """The mail backend did not take the e-mail of keys (recorded in the audit log)."""
+
+
 class PurchaseOrderNotFound(OrdersError):
     pass
 

@@ -334,3 +334,39 @@ def test_parse_event_returns_typed_data_without_leaking_the_key_in_repr() -> Non
 def test_parse_event_rejects_malformed_bodies(body: bytes) -> None:
     with pytest.raises(ContractError):
         parse_event(body)
+
+
+# --- the other signature schemes (licendi.webhooks.make_verifier) ---------------------
+
+
+def test_make_verifier_refuses_an_unknown_scheme() -> None:
+    from licendi.webhooks import make_verifier
+
+    with pytest.raises(ValueError):
+        make_verifier("md5", [generate_secret()])
+
+
+def test_other_scheme_verifiers_never_show_their_secrets() -> None:
+    from licendi.webhooks import make_verifier
+
+    secret = generate_secret()
+    for scheme in ("hmac-sha256", "stripe"):
+        text = repr(make_verifier(scheme, [secret]))
+        assert secret not in text and secret.removeprefix("whsec_") not in text
+
+
+def test_sign_helpers_round_trip_through_their_verifiers() -> None:
+    from licendi.webhooks import make_verifier, sign_body, sign_stripe
+
+    secret, body, at = "plain-shared-secret", b'{"id": "evt_1"}', 1_700_000_000
+    for encoding in ("hex", "base64"):
+        for prefix in (False, True):
+            value = sign_body(secret, body, encoding=encoding, prefix=prefix)
+            make_verifier("hmac-sha256", [secret]).verify(headers={"x-signature": value}, body=body)
+    make_verifier("stripe", [secret], tolerance=10).verify(
+        headers={"Stripe-Signature": sign_stripe(secret, at, body)}, body=body, now=at + 5
+    )
+    with pytest.raises(InvalidTimestamp):
+        make_verifier("stripe", [secret], tolerance=10).verify(
+            headers={"Stripe-Signature": sign_stripe(secret, at, body)}, body=body, now=at + 11
+        )

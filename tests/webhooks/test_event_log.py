@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from webhooks.models import WebhookEvent
-from webhooks.payloads import encrypt_keys
+from webhooks.payloads import encrypt_payload
 
 from .factories import WebhookEventFactory
 
@@ -27,7 +27,7 @@ def stored_event(**kwargs) -> WebhookEvent:
             "keys": [{"sku": "13200::0-0", "name": "Office", "key": CLEAR_KEY}],
         },
     }
-    payload, count = encrypt_keys(body)
+    payload, count = encrypt_payload(body)
     defaults = {
         "event_id": body["id"],
         "type": "order.delivered",

@@ -1,5 +1,7 @@
 """Prepare the local demo: one user per role and the login printed on start."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -11,12 +13,12 @@ from backoffice.permissions import ROLES
 class Command(BaseCommand):
     help = "Create demo users (one per role, plus 'demo' with every role) and print the login."
 
-    def handle(self, *args, **options) -> None:
-        if not settings.DEBUG or not getattr(settings, "DEMO_PASSWORD", ""):
+    def handle(self, *args: Any, **options: Any) -> None:
+        password: str = getattr(settings, "DEMO_PASSWORD", "")
+        if not settings.DEBUG or not password:
             raise CommandError(
                 "demo_setup only runs with the demo settings (backoffice.settings.dev)"
             )
-        password = settings.DEMO_PASSWORD
         User = get_user_model()
         users = {"demo": list(ROLES)} | {role.lower().replace(" ", "-"): [role] for role in ROLES}
         for username, roles in users.items():

@@ -1,5 +1,7 @@
 """Compare the upstream's /api/openapi with what the Licendi client relies on."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from backoffice.upstream import licendi_client
@@ -12,7 +14,7 @@ class Command(BaseCommand):
         "the client relies on that the upstream spec lacks (contract drift)."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             with licendi_client() as client:
                 spec = client.get_openapi()

@@ -1,0 +1,233 @@
+"""Deliveries: recording each verified delivery once, and applying it.
+
+Deliveries are at least once and out of order. Two database facts make that safe:
+an event id is inserted once (ON CONFLICT DO NOTHING), and the keys an event carries
+go through `orders.services.keys_deliver`, which stores each key once whatever path
+(order response, webhook, polling) delivered it first.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback as tb
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Field, Q
+from django.utils import timezone
+
+from backoffice import crypto
+from backoffice.jobs import enqueue
+from licendi import DeliveredKey
+from orders import services as order_services
+from orders.models import PurchaseOrder
+
+from .. import payloads
+from ..models import WebhookEvent
+from ..receiver import Delivery
+
+logger = logging.getLogger(__name__)
+
+# A `received` event this old lost its task (broker outage, worker killed): beat retries it.
+RECEIVED_GRACE = timedelta(minutes=2)
+PROCESS_TASK = "webhooks.tasks.webhook_event_process"
+
+
+def _concrete_field(name: str) -> Field[Any, Any]:
+    field = WebhookEvent._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise TypeError(f"WebhookEvent.{name} is not a column")
+    return field
+
+
+def _insert_sql() -> tuple[str, list[str]]:
+    columns = [
+        "event_id",
+        "type",
+        "status",
+        "upstream_order_id",
+        "external_id",
+        "payload",
+        "key_count",
+        "occurred_at",
+        "received_at",
+        "attempts",
+        "duplicate_count",
+        "keys_stored",
+        "error",
+        "traceback",
+    ]
+    quote = connection.ops.quote_name
+    table = quote(WebhookEvent._meta.db_table)
+    names = ", ".join(quote(str(_concrete_field(c).column)) for c in columns)
+    values = ", ".join(["%s"] * len(columns))
+    # The unique index on event_id decides, even between concurrent requests: the
+    # second insert waits for the first to commit, then does nothing.
+    sql = (
+        f"INSERT INTO {table} ({names}) VALUES ({values}) "  # noqa: S608 - names quoted, values bound
+        f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    return sql, columns
+
+
+def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
+    """Store a verified delivery once; returns (event pk or 0, created).
+
+    A new event is processed by a task queued on commit. A repeated one only bumps
+    its duplicate counter: status, body and result stay as they are.
+    """
+    received_at = timezone.now()
+    row: dict[str, Any] = {
+        "event_id": delivery.event_id,
+        "type": delivery.type,
+        "status": WebhookEvent.Status.RECEIVED,
+        "upstream_order_id": delivery.upstream_order_id,
+        "external_id": delivery.external_id,
+        "payload": delivery.payload,
+        "key_count": delivery.key_count,
+        "occurred_at": delivery.occurred_at,
+        "received_at": received_at,
+        "attempts": 0,
+        "duplicate_count": 0,
+        "keys_stored": 0,
+        "error": "",
+        "traceback": "",
+    }
+    sql, columns = _insert_sql()
+    params = [_concrete_field(name).get_db_prep_save(row[name], connection) for name in columns]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted = cursor.fetchone()
+        if inserted is None:
+            WebhookEvent.objects.filter(event_id=delivery.event_id).update(
+                duplicate_count=F("duplicate_count") + 1, last_duplicate_at=received_at
+            )
+            return 0, False
+        event_pk = int(inserted[0])
+        enqueue(PROCESS_TASK, event_pk=event_pk)
+    return event_pk, True
+
+
+def _scrub(text: str, keys: Sequence[str]) -> str:
+    """An error text with any licence key of the event masked (exceptions may quote one)."""
+    for key in keys:
+        if key:
+            text = text.replace(key, crypto.mask(key))
+    return text
+
+
+def webhook_event_process(*, event_pk: int) -> WebhookEvent:
+    """Apply one stored event; safe to run twice and from any status.
+
+    The event row is locked for the whole step, so concurrent runs (a task, a beat
+    pass, a reprocess click) apply it once; a done event is left alone.
+    """
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        if event.status in WebhookEvent.DONE_STATUSES:
+            return event
+        event.attempts += 1
+        fields = ["attempts", "status", "error", "traceback", "processed_at"]
+        if event.type not in WebhookEvent.KNOWN_TYPES:
+            event.status = WebhookEvent.Status.IGNORED
+            event.error, event.traceback = "", ""
+            event.processed_at = timezone.now()
+            event.save(update_fields=fields)
+            return event
+
+        keys: list[DeliveredKey] = []
+        try:
+            keys = payloads.stored_keys(event.payload)
+            with transaction.atomic():
+                stored = order_services.keys_deliver(
+                    upstream_order_id=event.upstream_order_id,
+                    external_id=event.external_id or None,
+                    keys=keys,
+                    source="webhook",
+                )
+        except order_services.PurchaseOrderNotFound:
+            if event.status != WebhookEvent.Status.FOREIGN:
+                event.status = WebhookEvent.Status.WAITING
+            event.error = "No purchase order matches this order yet."
+            event.traceback = ""
+        except Exception as exc:
+            clear = [key.key for key in keys]
+            event.status = WebhookEvent.Status.FAILED
+            event.error = _scrub(f"{type(exc).__name__}: {exc}", clear)[:2000]
+            event.traceback = _scrub(tb.format_exc(), clear)
+            logger.warning(
+                "webhook event %s (%s) failed: %s", event.event_id, event.type, type(exc).__name__
+            )
+        else:
+            event.status = WebhookEvent.Status.PROCESSED
+            event.keys_stored = stored
+            event.error, event.traceback = "", ""
+            event.processed_at = timezone.now()
+            event.purchase_order = _purchase_order_for(event)
+            fields += ["keys_stored", "purchase_order"]
+        event.save(update_fields=fields)
+        return event
+
+
+def webhook_event_process_queued(*, event_pk: int) -> str:
+    """What the queued task runs: the event's status once processed, or "missing" when
+    it was removed since it was queued (nothing to apply)."""
+    try:
+        return webhook_event_process(event_pk=event_pk).status
+    except WebhookEvent.DoesNotExist:
+        return "missing"
+
+
+def _purchase_order_for(event: WebhookEvent) -> PurchaseOrder | None:
+    """The PO the keys went to: matched like keys_deliver, by upstream id then external id."""
+    found = None
+    if event.upstream_order_id:
+        found = PurchaseOrder.objects.filter(upstream_id=event.upstream_order_id).first()
+    if found is None and event.external_id:
+        found = PurchaseOrder.objects.filter(external_id=event.external_id).first()
+    return found
+
+
+def webhook_events_process_waiting(*, limit: int = 500) -> dict[str, int]:
+    """Retry waiting events and lost `received` ones; mark long-waiting ones foreign."""
+    now = timezone.now()
+    pks = list(
+        WebhookEvent.objects.filter(
+            Q(status=WebhookEvent.Status.WAITING)
+            | Q(status=WebhookEvent.Status.RECEIVED, received_at__lt=now - RECEIVED_GRACE)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {"tried": len(pks)}
+    for pk in pks:
+        status = webhook_event_process(event_pk=pk).status
+        counts[status] = counts.get(status, 0) + 1
+    hours = settings.WEBHOOK_FOREIGN_AFTER_HOURS
+    counts["marked_foreign"] = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.WAITING, received_at__lt=now - timedelta(hours=hours)
+    ).update(status=WebhookEvent.Status.FOREIGN)
+    return counts
+
+
+def webhook_events_queue_for_order(*, upstream_id: str | None, external_id: str | None) -> int:
+    """Queue (on commit) the events that wait for this order; returns how many."""
+    match = Q()
+    if upstream_id:
+        match |= Q(upstream_order_id=upstream_id)
+    if external_id:
+        match |= Q(external_id=external_id)
+    if not match:
+        return 0
+    pks = list(
+        WebhookEvent.objects.filter(match, status__in=WebhookEvent.WAITING_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in pks:
+        enqueue(PROCESS_TASK, event_pk=pk)
+    return len(pks)
