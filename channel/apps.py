@@ -9,6 +9,3 @@ class ChannelConfig(AppConfig):
         from . import receivers
 
         receivers.connect()
-        # Registers the tasks in every process: backoffice.jobs.enqueue looks them up by
-        # name, and Celery's autodiscovery only imports tasks modules when a worker starts.
-        from . import tasks  # noqa: F401
