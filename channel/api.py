@@ -66,6 +66,7 @@ api = NinjaAPI(
 )
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut}
+KEY_ERRORS: dict[int, Any] = {503: ErrorOut}
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
@@ -173,7 +174,14 @@ def _fulfilment_path(fulfilment_id: int) -> str:
 @api.post(
     "/fulfilments",
     url_name="fulfilments",
-    response={201: FulfilmentOut, 202: FulfilmentOut, 409: ErrorOut, 422: ErrorOut, **ERRORS},
+    response={
+        201: FulfilmentOut,
+        202: FulfilmentOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        **ERRORS,
+        **KEY_ERRORS,
+    },
     summary="Fulfil a paid shop order",
 )
 def fulfilment_create(
@@ -200,7 +208,7 @@ def fulfilment_create(
 @api.get(
     "/fulfilments/{fulfilment_id}",
     url_name="fulfilment_get",
-    response={200: FulfilmentOut, 404: ErrorOut, **ERRORS},
+    response={200: FulfilmentOut, 404: ErrorOut, **ERRORS, **KEY_ERRORS},
     summary="A fulfilment's state and, once final, its keys",
 )
 def fulfilment_get(request: HttpRequest, fulfilment_id: int) -> FulfilmentOut:

@@ -60,4 +60,5 @@ ERROR_CODES = {
     "order_cap_exceeded": "The fulfilment's net cost is above the per-order cap",
     "daily_cap_exceeded": "The day's net cost would go above the daily cap",
     "not_found": "No such fulfilment for this client",
+    "keys_unreadable": "Stored keys cannot be decrypted (server configuration): retry later",
 }

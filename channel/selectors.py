@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -14,6 +15,7 @@ from orders.models import LicenceKey
 from .errors import ChannelError, NotFound
 from .models import ApiClient, CallbackDelivery, ChannelCall, Fulfilment, Offer, OfferCounter
 
+logger = logging.getLogger(__name__)
 DEFAULT_PAGE = 1000
 MAX_PAGE = 5000
 
@@ -134,7 +136,15 @@ def fulfilment_keys(fulfilment: Fulfilment) -> list[tuple[str, str]]:
     if fulfilment.purchase_order_id is not None:
         condition |= Q(purchase_order_id=fulfilment.purchase_order_id)
     keys = LicenceKey.objects.filter(condition).order_by("order_sku", "pk")
-    return [(key.order_sku, crypto.decrypt(key.key_encrypted)) for key in keys]
+    try:
+        return [(key.order_sku, crypto.decrypt(key.key_encrypted)) for key in keys]
+    except crypto.InvalidToken:
+        # A key stored under an encryption key no longer configured: the keys are safe,
+        # the shop should retry once the configuration is fixed (logged for operators).
+        logger.error("fulfilment %s: a stored key does not decrypt", fulfilment.pk)
+        raise ChannelError(
+            "keys_unreadable", "The keys cannot be read right now; retry later", status=503
+        ) from None
 
 
 # --- Admin pages -------------------------------------------------------------------------

@@ -217,3 +217,18 @@ def test_net_cost_not_customer_price_is_what_the_caps_count(sandbox, combos, in_
     assert fulfilment.cost_total == combos[sku].net_price
     assert fulfilment.paid_total == paid(combos[sku], "3.00")
     assert fulfilment.paid_total > Decimal("0")
+
+
+def test_keys_under_a_dropped_encryption_key_answer_503_not_500(
+    sandbox, combos, in_stock, post, shop_api, settings
+):
+    from cryptography.fernet import Fernet
+
+    sku = in_stock[0]
+    add_stock_keys(sku, 1)
+    first = post(order_body([(sku, 1, paid(combos[sku]))]))
+    assert first.status_code == 201
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    response = shop_api.get(first.json()["url"])
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "keys_unreadable"
