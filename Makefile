@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint gates bench install services clean lock
+.PHONY: run test lint contracts gates bench install services clean lock
 
 # requirements.lock is the runtime (what production installs); requirements-dev.lock adds
 # the sandbox, the demo runner, tests and linters on top of the same pins.
@@ -43,6 +43,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+# Joins lint once every contract is kept (`make contracts` shows what is still broken):
+#	$(BIN)/lint-imports
+
+# The layer contracts (pyproject [tool.importlinter], docs/architecture.md "Layers, enforced").
+contracts: $(STAMP)
+	$(BIN)/lint-imports
 
 # Release gates: the production deploy checks, the dependency audit, the security lint.
 # `check --deploy` needs the variables production settings insist on; these are dummy

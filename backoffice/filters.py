@@ -1,17 +1,27 @@
 """Filters of the audit log page."""
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
+from .lists import ListFilterSet
 from .models import AuditEvent
 
 
-class AuditEventFilter(django_filters.FilterSet):
-    action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices)
+class AuditEventFilter(ListFilterSet):
+    action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, empty_label="Any")
     user = django_filters.CharFilter(field_name="actor_name", lookup_expr="icontains", label="User")
     # ?date_after=YYYY-MM-DD&date_before=YYYY-MM-DD (the end day is included).
-    date = django_filters.DateFromToRangeFilter(field_name="created_at", label="Date")
-    target = django_filters.CharFilter(method="filter_target", label="Target")
+    date = django_filters.DateFromToRangeFilter(
+        field_name="created_at",
+        label="Date from / to",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    target = django_filters.CharFilter(
+        method="filter_target",
+        label="Target",
+        widget=forms.TextInput(attrs={"list": "target-types", "placeholder": "type:id or id"}),
+    )
 
     class Meta:
         model = AuditEvent

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from channel.urls import api_urlpatterns as channel_api
 
@@ -10,6 +11,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Django's default login address, which people and tools try first.
+    path(
+        "accounts/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True, permanent=True),
+        name="accounts_login",
+    ),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("backoffice.urls_backoffice")),

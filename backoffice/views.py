@@ -1,11 +1,13 @@
 """Project-level pages: the home dashboard, the audit log and staff user management."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from . import permissions as p
 from . import selectors, services
@@ -13,8 +15,9 @@ from .auth import permission_required
 from .filters import AuditEventFilter
 from .forms import StaffUserCreateForm, StaffUserForm
 from .http import AuthenticatedHttpRequest
+from .lists import ListPageView
 from .login_throttle import failure_limit
-from .models import LoginThrottle
+from .models import AuditEvent, LoginThrottle
 from .page_tables import AuditEventTable, StaffUserTable
 
 
@@ -23,23 +26,33 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
-@permission_required(p.VIEW_AUDIT)
-def audit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    event_filter = AuditEventFilter(request.GET, queryset=selectors.audit_event_list())
-    table = AuditEventTable(event_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(
-        request,
-        "backoffice/audit_list.html",
-        {"filter": event_filter, "table": table, "target_types": selectors.audit_target_types()},
-    )
+class AuditEventListView(ListPageView):
+    table_class = AuditEventTable
+    filterset_class = AuditEventFilter
+    template_name = "backoffice/audit_list.html"
+    permission_required = (p.VIEW_AUDIT,)
+    filter_form_id = "audit-filter"
+
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        return selectors.audit_event_list()
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return super().get_context_data(target_types=selectors.audit_target_types(), **context)
 
 
-@permission_required(p.MANAGE_USERS)
-def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    table = StaffUserTable(selectors.staff_user_list())
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(request, "backoffice/user_list.html", {"table": table})
+audit_list = AuditEventListView.as_view()
+
+
+class StaffUserListView(ListPageView):
+    table_class = StaffUserTable
+    template_name = "backoffice/user_list.html"
+    permission_required = (p.MANAGE_USERS,)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.staff_user_list()
+
+
+user_list = StaffUserListView.as_view()
 
 
 @permission_required(p.MANAGE_USERS)

@@ -9,27 +9,19 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from backoffice.lists import ListFilterSet
+
 from . import selectors
 from .models import Category, Combination, PriceChange, Product
 
 YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
-class StyledFilterSet(django_filters.FilterSet):
-    """Bootstrap classes on every filter widget (the form is rendered field by field)."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        for field in self.form.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", f"{css} form-control-sm")
-
-
 def _brand_choices() -> list[tuple[str, str]]:
-    return [(brand, brand) for brand in selectors.brand_names()]
+    return [(brand, brand) for brand in selectors.brand_names_cached()]
 
 
-class CombinationFilter(StyledFilterSet):
+class CombinationFilter(ListFilterSet):
     STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
 
     q = django_filters.CharFilter(method="filter_search", label="Search")
@@ -105,7 +97,7 @@ class CombinationFilter(StyledFilterSet):
         return queryset
 
 
-class PriceChangeFilter(StyledFilterSet):
+class PriceChangeFilter(ListFilterSet):
     DAY_CHOICES = [
         ("1", "24 hours"),
         ("7", "7 days"),
@@ -135,10 +127,7 @@ class PriceChangeFilter(StyledFilterSet):
     def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        min_percent = selectors.min_margin_percent()
-        below = Q(combination__margin_percent__lt=min_percent) | Q(
-            combination__margin_percent__isnull=True, combination__selling_price__isnull=False
-        )
+        below = selectors.below_min_margin(path="combination__")
         return queryset.filter(below) if value else queryset.exclude(below)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -42,11 +42,6 @@ class PricingRuleForm(forms.ModelForm):
         self.fields["brand"].widget.attrs["list"] = "brand-options"  # datalist in the template
         if self.instance.pk and self.instance.product_id:
             self.initial["product_sku"] = self.instance.product.sku
-        for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            if isinstance(field.widget, forms.CheckboxInput):
-                css = "form-check-input"
-            field.widget.attrs.setdefault("class", css)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

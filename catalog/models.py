@@ -9,6 +9,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
+from backoffice.money import MoneyField
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -32,8 +34,8 @@ class Product(models.Model):
     description = models.TextField(blank=True)
     # Supplier figures for the product as listed (for a product with variants: its
     # cheapest combination). Combinations carry the figures that are ordered.
-    price = models.DecimalField("RRP", max_digits=12, decimal_places=2)
-    net_price = models.DecimalField(max_digits=12, decimal_places=2)
+    price = MoneyField("RRP")
+    net_price = MoneyField()
     currency = models.CharField(max_length=3, default="EUR")
     has_variants = models.BooleanField(default=False)
     in_stock = models.BooleanField(default=True)
@@ -79,15 +81,15 @@ class Combination(models.Model):
     order_sku = models.CharField(max_length=100, unique=True)
     options = models.JSONField(default=list, help_text="Option index on each axis")
     label = models.CharField(max_length=300, blank=True, help_text="Option labels, joined")
-    price = models.DecimalField("RRP", max_digits=12, decimal_places=2)
-    net_price = models.DecimalField(max_digits=12, decimal_places=2)
+    price = MoneyField("RRP")
+    net_price = MoneyField()
     in_stock = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
     # Denormalised from the pricing rules by catalog.pricing.pricing_apply so that the
     # list can sort and filter 60,000 rows by margin in SQL. Null selling price: the
     # combination has not been priced yet.
-    selling_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    margin = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    selling_price = MoneyField(null=True, blank=True)
+    margin = MoneyField(null=True, blank=True)
     # Null when the selling price is zero (margin % undefined): shown and filtered as
     # "below minimum margin".
     margin_percent = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
@@ -339,13 +341,13 @@ class PriceChange(models.Model):
         SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_at = models.DateTimeField()
-    old_net_price = models.DecimalField(max_digits=12, decimal_places=2)
-    new_net_price = models.DecimalField(max_digits=12, decimal_places=2)
-    old_price = models.DecimalField("old RRP", max_digits=12, decimal_places=2)
-    new_price = models.DecimalField("new RRP", max_digits=12, decimal_places=2)
+    old_net_price = MoneyField()
+    new_net_price = MoneyField()
+    old_price = MoneyField("old RRP")
+    new_price = MoneyField("new RRP")
     # Our margin just before and just after the change (selling price from the rules).
-    old_margin = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    new_margin = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    old_margin = MoneyField(null=True, blank=True)
+    new_margin = MoneyField(null=True, blank=True)
     new_margin_percent = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
 
     class Meta:

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
+from backoffice.money import CENT
+
 from .models import PricingRule
 
-CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -18,11 +19,15 @@ def min_margin_percent() -> Decimal:
     return Decimal(settings.MIN_MARGIN_PERCENT)
 
 
-def below_min_margin() -> Q:
+def below_min_margin(path: str = "") -> Q:
     """Combinations we would sell below the minimum margin, or at an undefined one
-    (selling price zero). Not-yet-priced rows (no selling price) are not flagged."""
-    return Q(margin_percent__lt=min_margin_percent()) | Q(
-        margin_percent__isnull=True, selling_price__isnull=False
+    (selling price zero). Not-yet-priced rows (no selling price) are not flagged.
+
+    `path` reaches the combination from another model (`"combination__"` from a price
+    change), so every page asks the same question.
+    """
+    return Q(**{f"{path}margin_percent__lt": min_margin_percent()}) | Q(
+        **{f"{path}margin_percent__isnull": True, f"{path}selling_price__isnull": False}
     )
 
 
@@ -38,6 +43,22 @@ def brand_names() -> list[str]:
         .values_list("brand", flat=True)
         .distinct()
     )
+
+
+def brand_names_cached() -> list[str]:
+    """`brand_names()` for the catalog list's brand filter, kept until the next sync run
+    finishes: brands change only when a sync writes products, and a DISTINCT over every
+    product on every page of the list cost more than the indexed lookup of the last run."""
+    last_run = (
+        SyncRun.objects.filter(finished_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    names: list[str] = cache.get_or_set(
+        f"catalog:brand-names:{last_run}", brand_names, timeout=24 * 3600
+    )
+    return names
 
 
 def product_for_detail(sku: str) -> Product:

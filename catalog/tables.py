@@ -9,26 +9,10 @@ from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from backoffice.tables import BaseTable
+from backoffice.tables import BaseTable, MoneyColumn, money_text
 
 from . import selectors
 from .models import Combination, PriceChange, PricingRule, SyncRun
-
-
-def _money(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        kwargs.setdefault("attrs", {"td": {"class": "money"}, "th": {"class": "money"}})
-        super().__init__(*args, **kwargs)
-
-    def render(self, value: Decimal | None) -> str:
-        return _money(value)
-
-    def value(self, value: Decimal | None) -> str:
-        return "" if value is None else f"{value:.2f}"
 
 
 class CombinationTable(BaseTable):
@@ -42,7 +26,12 @@ class CombinationTable(BaseTable):
     label = tables.Column(verbose_name="Options", orderable=False, visible=False)
     order_sku = tables.Column(verbose_name="Order SKU", orderable=False)
     brand = tables.Column(accessor="product__brand", orderable=False)
-    category = tables.Column(accessor="product__category__name", orderable=False, visible=False)
+    category = tables.Column(
+        accessor="product__category__name",
+        verbose_name="Category",
+        orderable=False,
+        visible=False,
+    )
     net_price = MoneyColumn(verbose_name="Net")
     price = MoneyColumn(verbose_name="RRP")
     selling_price = MoneyColumn(verbose_name="Selling")
@@ -54,8 +43,6 @@ class CombinationTable(BaseTable):
     rule = tables.Column(
         accessor="priced_by_rule", verbose_name="Priced by", orderable=False, default="RRP"
     )
-
-    export_exclude = ()
 
     class Meta(BaseTable.Meta):
         model = Combination
@@ -101,9 +88,6 @@ class CombinationTable(BaseTable):
     def render_order_sku(self, value: str) -> str:
         return format_html("<code>{}</code>", value)
 
-    def value_order_sku(self, value: str) -> str:
-        return value
-
     def render_margin_percent(self, record: Combination) -> str:
         value = record.margin_percent
         if record.selling_price is None:
@@ -114,8 +98,8 @@ class CombinationTable(BaseTable):
             return format_html('<span class="margin-below">{}</span>', f"{value:.2f}")
         return f"{value:.2f}"
 
-    def value_margin_percent(self, record: Combination) -> str:
-        return "" if record.margin_percent is None else f"{record.margin_percent:.2f}"
+    def value_margin_percent(self, record: Combination) -> Decimal | None:
+        return record.margin_percent
 
     def render_rule(self, record: Combination) -> str:
         rule = record.priced_by_rule
@@ -169,10 +153,10 @@ class PriceChangeTable(BaseTable):
         return format_html('<a href="{}">{}</a>', url, product.name)
 
     def render_net(self, record: PriceChange) -> str:
-        return f"{_money(record.old_net_price)} → {_money(record.new_net_price)}"
+        return f"{money_text(record.old_net_price)} → {money_text(record.new_net_price)}"
 
     def render_rrp(self, record: PriceChange) -> str:
-        return f"{_money(record.old_price)} → {_money(record.new_price)}"
+        return f"{money_text(record.old_price)} → {money_text(record.new_price)}"
 
     def render_delta(self, record: PriceChange) -> str:
         if not record.old_net_price:
@@ -182,7 +166,7 @@ class PriceChangeTable(BaseTable):
         return format_html('<span class="{}">{}</span>', css, f"{percent:+.1f}%")
 
     def render_margin_change(self, record: PriceChange) -> str:
-        return f"{_money(record.old_margin)} → {_money(record.new_margin)}"
+        return f"{money_text(record.old_margin)} → {money_text(record.new_margin)}"
 
     def render_new_margin_percent(self, value: Decimal | None) -> str:
         if value is None:

@@ -3,68 +3,45 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from backoffice import permissions as p
-from backoffice.audit import audit_record
 from backoffice.auth import permission_required
-from backoffice.models import AuditEvent
-from backoffice.tables import export_response
+from backoffice.lists import ListPageView
 
 from . import selectors, services
 from .filters import CombinationFilter, PriceChangeFilter
 from .forms import PricingRuleForm
-from .models import PricingRule, SyncRun
+from .models import Combination, PriceChange, PricingRule, SyncRun
 from .tables import CombinationTable, PriceChangeTable, PricingRuleTable, SyncRunTable
 
-PER_PAGE_CHOICES = (25, 50, 100)
 
-
-def _per_page(request: HttpRequest, default: int = 50) -> int:
-    try:
-        value = int(request.GET.get("per_page", default))
-    except ValueError:
-        return default
-    return value if value in PER_PAGE_CHOICES else default
-
-
-@permission_required(p.VIEW)
-def product_list(request: HttpRequest) -> HttpResponse:
+class ProductListView(ListPageView):
     """Every orderable combination with its cost, selling price and margin."""
-    filterset = CombinationFilter(request.GET, queryset=selectors.combination_list())
-    table = CombinationTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
-    if request.GET.get("_export"):
-        if not request.user.has_perm(p.EXPORT_DATA):
-            raise PermissionDenied
-        response = export_response(request, table, "catalog")
-        if response is not None:
-            audit_record(
-                action=AuditEvent.Action.EXPORT,
-                request=request,
-                target_type="catalog.Combination",
-                summary=f"Exported the catalog ({request.GET['_export']})",
-                details={"filters": {k: v for k, v in request.GET.items() if k != "_export"}},
-            )
-            return response
-    return render(
-        request,
-        "catalog/product_list.html",
-        {
-            "filter": filterset,
-            "table": table,
-            "min_margin": selectors.min_margin_percent(),
-            "per_page_choices": PER_PAGE_CHOICES,
-            "can_export": request.user.has_perm(p.EXPORT_DATA),
-        },
-    )
+
+    table_class = CombinationTable
+    filterset_class = CombinationFilter
+    template_name = "catalog/product_list.html"
+    filter_form_id = "catalog-filter"
+    show_per_page = True
+    export_filename = "catalog"
+    export_title = "the catalog"
+
+    def get_queryset(self) -> QuerySet[Combination]:
+        return selectors.combination_list()
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return super().get_context_data(min_margin=selectors.min_margin_percent(), **context)
+
+
+product_list = ProductListView.as_view()
 
 
 @permission_required(p.VIEW)
@@ -105,27 +82,35 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     )
 
 
-@permission_required(p.VIEW)
-def price_changes(request: HttpRequest) -> HttpResponse:
-    filterset = PriceChangeFilter(request.GET, queryset=selectors.price_changes())
-    table = PriceChangeTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
-    return render(request, "catalog/price_changes.html", {"filter": filterset, "table": table})
+class PriceChangeListView(ListPageView):
+    table_class = PriceChangeTable
+    filterset_class = PriceChangeFilter
+    template_name = "catalog/price_changes.html"
+    filter_form_id = "price-change-filter"
+
+    def get_queryset(self) -> QuerySet[PriceChange]:
+        return selectors.price_changes()
 
 
-@permission_required(p.VIEW)
-def sync_runs(request: HttpRequest) -> HttpResponse:
-    table = SyncRunTable(selectors.sync_runs())
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
-    return render(
-        request,
-        "catalog/sync_runs.html",
-        {
-            "table": table,
-            "running": selectors.running_sync(),
-            "can_sync": request.user.has_perm(p.RUN_SYNCS),
-        },
-    )
+price_changes = PriceChangeListView.as_view()
+
+
+class SyncRunListView(ListPageView):
+    table_class = SyncRunTable
+    template_name = "catalog/sync_runs.html"
+
+    def get_queryset(self) -> QuerySet[SyncRun]:
+        return selectors.sync_runs()
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            running=selectors.running_sync(),
+            can_sync=self.request.user.has_perm(p.RUN_SYNCS),
+            **context,
+        )
+
+
+sync_runs = SyncRunListView.as_view()
 
 
 @permission_required(p.VIEW)
@@ -152,11 +137,16 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     return redirect("catalog:sync_runs")
 
 
-@permission_required(p.MANAGE_PRICING)
-def rule_list(request: HttpRequest) -> HttpResponse:
-    table = PricingRuleTable(selectors.pricing_rules())
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(request, "catalog/rule_list.html", {"table": table})
+class PricingRuleListView(ListPageView):
+    table_class = PricingRuleTable
+    template_name = "catalog/rule_list.html"
+    permission_required = (p.MANAGE_PRICING,)
+
+    def get_queryset(self) -> QuerySet[PricingRule]:
+        return selectors.pricing_rules()
+
+
+rule_list = PricingRuleListView.as_view()
 
 
 def _rule_form(request: HttpRequest, rule: PricingRule | None) -> HttpResponse:

@@ -1,17 +1,22 @@
+"""Filters of the purchase order and customer lists (django-filter)."""
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+
+from backoffice.lists import ListFilterSet
 
 from .models import Customer, PurchaseOrder
 
 
-class PurchaseOrderFilter(django_filters.FilterSet):
+class PurchaseOrderFilter(ListFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="PO number / Licendi order")
     status = django_filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
     source = django_filters.ChoiceFilter(choices=PurchaseOrder.Source.choices)
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.order_by("name"))
     created = django_filters.DateFromToRangeFilter(
         field_name="created_at",
-        label="Created between",
+        label="Created from / to",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
 
@@ -19,17 +24,33 @@ class PurchaseOrderFilter(django_filters.FilterSet):
         model = PurchaseOrder
         fields = ["q", "status", "source", "customer", "created"]
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        for name, field in self.form.fields.items():
-            select = name in ("status", "source", "customer")
-            css = "form-select form-select-sm" if select else "form-control form-control-sm"
-            field.widget.attrs.setdefault("class", css)
-            for widget in getattr(field.widget, "widgets", ()):
-                widget.attrs.setdefault("class", css)
-
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:
             return queryset
         return queryset.filter(Q(external_id__icontains=value) | Q(upstream_id__icontains=value))
+
+
+class CustomerFilter(ListFilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name, company, email, VAT id"}
+        ),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(company__icontains=value)
+            | Q(email__icontains=value)
+            | Q(vat_id__icontains=value)
+        )

@@ -1,26 +1,21 @@
-"""Forms of the orders pages: they parse input; the services change state."""
+"""Forms of the orders pages: they parse input; the services change state.
+
+Their Bootstrap classes come from the project's form renderer (backoffice.form_rendering).
+"""
 
 from django import forms
 
 from .models import Customer
 
 
-class BootstrapMixin:
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():  # type: ignore[attr-defined]
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            field.widget.attrs.setdefault("class", css)
-
-
-class CustomerForm(BootstrapMixin, forms.ModelForm):
+class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = ["name", "company", "email", "vat_id", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
-class DraftForm(BootstrapMixin, forms.Form):
+class DraftForm(forms.Form):
     customer = forms.ModelChoiceField(
         queryset=Customer.objects.order_by("name"),
         required=False,
@@ -29,7 +24,7 @@ class DraftForm(BootstrapMixin, forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class LineForm(BootstrapMixin, forms.Form):
+class LineForm(forms.Form):
     order_sku = forms.CharField(max_length=100, label="Order sku")
     quantity = forms.IntegerField(min_value=0, max_value=1000, initial=1)
 
@@ -39,9 +34,9 @@ class NewOrderForm(DraftForm):
     quantity = forms.IntegerField(min_value=1, max_value=1000, initial=1, required=False)
 
 
-class KeyAssignForm(BootstrapMixin, forms.Form):
+class KeyAssignForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.order_by("name"))
 
 
-class RejectForm(BootstrapMixin, forms.Form):
+class RejectForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from backoffice.money import MoneyField
+
 
 class Customer(models.Model):
     name = models.CharField(max_length=200)
@@ -94,8 +96,8 @@ class PurchaseOrder(models.Model):
         related_name="purchase_orders",
     )
     note = models.TextField(blank=True)
-    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    upstream_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    total = MoneyField(default=Decimal("0.00"))
+    upstream_total = MoneyField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -168,10 +170,8 @@ class PurchaseOrderLine(models.Model):
     name = models.CharField(max_length=300, blank=True)
     quantity = models.PositiveIntegerField()
     # The net price shown when the line was added; frozen when the PO is confirmed.
-    unit_net_price = models.DecimalField(max_digits=12, decimal_places=2)
-    upstream_unit_price = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True
-    )
+    unit_net_price = MoneyField()
+    upstream_unit_price = MoneyField(null=True, blank=True)
     # Whether the local catalog showed it in stock at confirmation: the price guard holds
     # an order only when stock disappeared after staff decided, not when they knew.
     in_stock_at_confirmation = models.BooleanField(null=True, blank=True)

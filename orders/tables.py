@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from backoffice.tables import BaseTable
+from backoffice.tables import BaseTable, MoneyColumn
 
 from .models import Customer, LicenceKey, PurchaseOrder
 
@@ -34,7 +34,7 @@ class PurchaseOrderTable(BaseTable):
     status = tables.Column()
     source = tables.Column()
     customer = tables.Column(linkify=True)
-    total = tables.Column(attrs={"td": {"class": "money"}, "th": {"class": "money"}})
+    total = MoneyColumn()
     key_count = tables.Column(verbose_name="Keys")
     upstream_id = tables.Column(verbose_name="Licendi order")
     created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i")
@@ -63,8 +63,8 @@ class PurchaseOrderTable(BaseTable):
     def render_total(self, record: PurchaseOrder) -> str:
         return f"{record.total} {record.currency}"
 
-    def value_status(self, record: PurchaseOrder) -> str:
-        return record.status
+    def value_external_id(self, record: PurchaseOrder) -> str:
+        return str(record)
 
 
 class CustomerTable(BaseTable):

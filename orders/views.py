@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import csv
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
-from backoffice.tables import export_response
+from backoffice.exports import ExportColumn, export_response
+from backoffice.lists import ListPageView, configure_table
 
 from . import selectors, services
-from .filters import PurchaseOrderFilter
+from .filters import CustomerFilter, PurchaseOrderFilter
 from .forms import CustomerForm, DraftForm, KeyAssignForm, LineForm, NewOrderForm, RejectForm
 from .models import Customer, LicenceKey, PurchaseOrder
 from .tables import CustomerTable, PurchaseOrderTable, StockKeyTable
@@ -25,17 +27,19 @@ from .tables import CustomerTable, PurchaseOrderTable, StockKeyTable
 # ----------------------------------------------------------------- purchase orders
 
 
-@permission_required(p.VIEW)
-@require_GET
-def po_list(request: HttpRequest) -> HttpResponse:
-    order_filter = PurchaseOrderFilter(request.GET, queryset=selectors.purchase_order_list())
-    table = PurchaseOrderTable(order_filter.qs)
-    RequestConfig(request).configure(table)
-    if request.user.has_perm(p.EXPORT_DATA):
-        exported = export_response(request, table, "purchase-orders")
-        if exported is not None:
-            return exported
-    return render(request, "orders/po_list.html", {"filter": order_filter, "table": table})
+class PurchaseOrderListView(ListPageView):
+    table_class = PurchaseOrderTable
+    filterset_class = PurchaseOrderFilter
+    template_name = "orders/po_list.html"
+    filter_form_id = "po-filter"
+    export_filename = "purchase-orders"
+    export_title = "the purchase orders"
+
+    def get_queryset(self) -> QuerySet[PurchaseOrder]:
+        return selectors.purchase_order_list()
+
+
+po_list = PurchaseOrderListView.as_view()
 
 
 def _builder_context(request: HttpRequest, po: PurchaseOrder | None) -> dict:
@@ -219,8 +223,10 @@ def po_sync(request: HttpRequest) -> HttpResponse:
 
 # ----------------------------------------------------------------- keys
 
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+
+def _no_store(response: _Response) -> _Response:
     add_never_cache_headers(response)
     response["Cache-Control"] = "no-store, private"
     return response
@@ -268,32 +274,38 @@ def key_assign(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("orders:key_stock")
 
 
-@permission_required(p.VIEW)
-@require_GET
-def key_stock(request: HttpRequest) -> HttpResponse:
-    table = StockKeyTable(selectors.stock_keys())
-    RequestConfig(request).configure(table)
-    return render(
-        request,
-        "orders/key_stock.html",
-        {
-            "table": table,
-            "assign_form": KeyAssignForm(),
-            "can_assign": request.user.has_perm(p.MANAGE_CUSTOMERS),
-        },
-    )
+class StockKeyListView(ListPageView):
+    table_class = StockKeyTable
+    template_name = "orders/key_stock.html"
+
+    def get_queryset(self) -> QuerySet[LicenceKey]:
+        return selectors.stock_keys()
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            assign_form=KeyAssignForm(),
+            can_assign=self.request.user.has_perm(p.MANAGE_CUSTOMERS),
+            **context,
+        )
+
+
+key_stock = StockKeyListView.as_view()
 
 
 # ----------------------------------------------------------------- customers
 
 
-@permission_required(p.VIEW)
-@require_GET
-def customer_list(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "")
-    table = CustomerTable(selectors.customer_list(search=search))
-    RequestConfig(request).configure(table)
-    return render(request, "orders/customer_list.html", {"table": table, "q": search})
+class CustomerListView(ListPageView):
+    table_class = CustomerTable
+    filterset_class = CustomerFilter
+    template_name = "orders/customer_list.html"
+    filter_form_id = "customer-search"
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return selectors.customer_list()
+
+
+customer_list = CustomerListView.as_view()
 
 
 @permission_required(p.MANAGE_CUSTOMERS)
@@ -322,7 +334,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     orders = PurchaseOrderTable(selectors.customer_orders(customer=customer), prefix="po-")
-    RequestConfig(request).configure(orders)
+    configure_table(request, orders)
     return render(
         request,
         "orders/customer_detail.html",
@@ -338,16 +350,20 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required(p.REVEAL_KEYS)
-@require_GET
-def customer_keys_export(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def customer_keys_export(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The customer's keys in clear as CSV: POST, since each key exported is audited."""
     customer = get_object_or_404(Customer, pk=pk)
-    rows = services.customer_keys_export_rows(customer=customer, user=request.user, request=request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-keys.csv"'
-    writer = csv.writer(response)
-    for row in rows:
-        # A cell starting with = + - @ would run as a formula in a spreadsheet.
-        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@") else c for c in row])
+    header, *rows = services.customer_keys_export_rows(
+        customer=customer, user=request.user, request=request
+    )
+    columns = [
+        ExportColumn(header=str(title), value=itemgetter(index))
+        for index, title in enumerate(header)
+    ]
+    response = export_response(
+        fmt="csv", filename=f"customer-{customer.pk}-keys", columns=columns, rows=rows
+    )
     return _no_store(response)
 
 

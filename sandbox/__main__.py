@@ -1,7 +1,8 @@
 """Serve the sandbox on a port: ``python -m sandbox --port 8100``.
 
 Threaded werkzeug server, webhook delivery thread running, one log line per
-request (method, path, status, time; never the API key or any licence key).
+request (method, path, status, time; never the API key or any licence key) unless
+``--no-access-log``.
 ``--port 0`` picks a free port; the URL printed at start says which.
 """
 
@@ -76,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate-limit-rate", type=float, default=0.0, help="share of /api calls -> 429"
     )
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one log line per request (the demo turns it off: --no-access-log)",
+    )
     args = parser.parse_args(argv)
     # UTC timestamps: the log must read the same whatever TZ the host (or Django) sets.
     handler = logging.StreamHandler(sys.stdout)
@@ -101,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(
         args.host,
         args.port,
-        access_log(sandbox.app),
+        access_log(sandbox.app) if args.access_log else sandbox.app,
         threaded=True,
         request_handler=_QuietHandler,
     )

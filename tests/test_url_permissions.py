@@ -62,6 +62,7 @@ EXPECTED: dict[str, Rule] = {
     "login": public(200),
     "logout": public(405),  # Django's LogoutView is POST-only
     "healthz": public(200),
+    "accounts_login": public(301),  # Django's default login address -> the login page
     "backoffice:audit_list": page(p.VIEW_AUDIT),
     "backoffice:user_list": page(p.MANAGE_USERS),
     "backoffice:user_create": page(p.MANAGE_USERS),
@@ -102,7 +103,7 @@ EXPECTED: dict[str, Rule] = {
     "orders:customer_create": page(p.MANAGE_CUSTOMERS),
     "orders:customer_detail": page(p.VIEW),
     "orders:customer_edit": page(p.MANAGE_CUSTOMERS),
-    "orders:customer_keys_export": page(p.REVEAL_KEYS),
+    "orders:customer_keys_export": action(p.REVEAL_KEYS),  # POST: audited per key
     "orders:customer_keys_email": action(p.REVEAL_KEYS),
     # --- wallet ---
     "wallet:overview": page(p.VIEW),

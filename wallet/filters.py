@@ -3,13 +3,14 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from backoffice.lists import ListFilterSet
 from orders.models import PurchaseOrder
 
 from . import selectors
 from .models import LedgerEntry
 
 
-class LedgerFilter(django_filters.FilterSet):
+class LedgerFilter(ListFilterSet):
     created = django_filters.DateFromToRangeFilter(
         field_name="created_at",
         label="Date (from / to)",

@@ -11,13 +11,13 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from backoffice.money import MoneyField
 
 
 class BalanceSnapshot(models.Model):
     """The balance, tier and discount as upstream reported them; a new row only on change."""
 
-    balance = models.DecimalField(**MONEY)
+    balance = MoneyField()
     currency = models.CharField(max_length=3, default="EUR")
     tier = models.CharField(max_length=60, blank=True, default="")
     discount = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
@@ -101,8 +101,8 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(db_index=True)
     # Not a choices field: upstream may add types and the mirror keeps them as-is.
     type = models.CharField(max_length=30)
-    amount = models.DecimalField(**MONEY)
-    balance_after = models.DecimalField(**MONEY)
+    amount = MoneyField()
+    balance_after = MoneyField()
     # For order and refund entries: the upstream order id (PurchaseOrder.upstream_id).
     reference = models.CharField(max_length=64, blank=True, default="")
     description = models.TextField(blank=True, default="")
@@ -154,7 +154,7 @@ class Gap(models.Model):
         LedgerEntry, on_delete=models.PROTECT, related_name="gaps_before"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    amount = models.DecimalField(**MONEY)
+    amount = MoneyField()
     detected_at = models.DateTimeField()
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from backoffice.tables import BaseTable
+from backoffice.tables import BaseTable, MoneyColumn
 
 from .models import Gap, LedgerEntry
 
@@ -17,12 +17,6 @@ class KnownCountPaginator(Paginator):
         super().__init__(*args, **kwargs)
         if known_count is not None:
             self.__dict__["count"] = known_count  # fills the cached_property
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"class": "money"}, "th": {"class": "money"}})
-        super().__init__(*args, **kwargs)
 
 
 class LedgerTable(BaseTable):

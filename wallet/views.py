@@ -1,23 +1,24 @@
 """Wallet pages: overview, ledger (filter, totals, export), gaps, reconciliation."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from backoffice import permissions as p
-from backoffice.audit import audit_record
 from backoffice.auth import permission_required
-from backoffice.models import AuditEvent
+from backoffice.lists import ListPageView, configure_table
+from backoffice.tables import BaseTable
 
-from . import exports, selectors, services, tasks
+from . import selectors, services, tasks
 from .filters import LedgerFilter
 from .forms import StatementImportForm
+from .models import Gap, LedgerEntry
 from .tables import (
     GapTable,
     KnownCountPaginator,
@@ -58,62 +59,60 @@ def refresh(request: HttpRequest) -> HttpResponse:
     return redirect("wallet:overview")
 
 
-@permission_required(p.VIEW_FINANCE)
-def ledger(request: HttpRequest) -> HttpResponse:
-    if request.GET.get("_export") and not request.user.has_perm(p.EXPORT_DATA):
-        raise PermissionDenied
-    ledger_filter = LedgerFilter(request.GET or None, queryset=selectors.ledger_entries())
-    entries = ledger_filter.qs if ledger_filter.is_bound else ledger_filter.queryset
-    if ledger_filter.is_bound and not ledger_filter.is_valid():
-        entries = ledger_filter.queryset.none()
-    fmt = request.GET.get("_export")
-    if fmt in exports.EXPORT_FORMATS:
-        # Ordered like the table on the page: the chain order, newest first.
-        response = exports.ledger_export_response(
-            entries=selectors.ledger_annotate_po(entries.order_by("-position")),
-            fmt=fmt,
-            filename="wallet-ledger",
-        )
-        audit_record(
-            action=AuditEvent.Action.EXPORT,
-            request=request,
-            target_type="wallet.LedgerEntry",
-            summary="Wallet ledger exported",
-            details={"format": fmt, "filters": _filters(request)},
-        )
-        return response
-    # The per-type totals also give the number of rows: the paginator needs no COUNT.
-    totals = selectors.ledger_totals_by_type(entries)
-    table = LedgerTable(entries)
-    RequestConfig(
-        request,
-        paginate={
-            "per_page": _per_page(request),
+class LedgerListView(ListPageView):
+    table_class = LedgerTable
+    filterset_class = LedgerFilter
+    template_name = "wallet/ledger.html"
+    permission_required = (p.VIEW_FINANCE,)
+    filter_form_id = "ledger-filter"
+    export_filename = "wallet-ledger"
+    export_title = "the wallet ledger"
+
+    def get_queryset(self) -> QuerySet[LedgerEntry]:
+        return selectors.ledger_entries()
+
+    def get_paginator_options(self, rows: QuerySet[LedgerEntry]) -> dict[str, Any]:
+        # The per-type totals also give the number of rows: the paginator needs no COUNT.
+        self.totals = selectors.ledger_totals_by_type(rows)
+        return {
             "paginator_class": KnownCountPaginator,
-            "known_count": sum(row["count"] for row in totals),
-        },
-    ).configure(table)
-    # The page's rows are loaded once and kept by the table; their POs come in one query.
-    selectors.ledger_attach_purchase_orders([row.record for row in table.page.object_list])
-    context = _wallet_context()
-    context.update(
-        filter=ledger_filter,
-        table=table,
-        totals=totals,
-        grand_total=sum((row["total"] for row in totals), start=Decimal("0.00")),
-        can_export=request.user.has_perm(p.EXPORT_DATA),
-        export_query=_query_without(request, "_export", "page"),
-    )
-    return render(request, "wallet/ledger.html", context)
+            "known_count": sum(row["count"] for row in self.totals),
+        }
+
+    def page_loaded(self, table: BaseTable) -> None:
+        # The page's rows are loaded once and kept by the table; their POs in one query.
+        selectors.ledger_attach_purchase_orders([row.record for row in table.page.object_list])
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        context.update(_wallet_context())
+        return super().get_context_data(
+            totals=self.totals,
+            grand_total=sum((row["total"] for row in self.totals), start=Decimal("0.00")),
+            **context,
+        )
+
+    def export_rows(self, table: BaseTable) -> Any:
+        # Ordered like the table on the page (the chain order, newest first by default).
+        return selectors.ledger_annotate_po(table.data.data).iterator(chunk_size=2000)
 
 
-@permission_required(p.VIEW_FINANCE)
-def gaps(request: HttpRequest) -> HttpResponse:
-    table = GapTable(selectors.gaps_all())
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    context = _wallet_context()
-    context.update(table=table, form=StatementImportForm())
-    return render(request, "wallet/gaps.html", context)
+ledger = LedgerListView.as_view()
+
+
+class GapListView(ListPageView):
+    table_class = GapTable
+    template_name = "wallet/gaps.html"
+    permission_required = (p.VIEW_FINANCE,)
+
+    def get_queryset(self) -> QuerySet[Gap]:
+        return selectors.gaps_all()
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        context.update(_wallet_context())
+        return super().get_context_data(form=StatementImportForm(), **context)
+
+
+gaps = GapListView.as_view()
 
 
 @permission_required(p.RUN_SYNCS)
@@ -133,8 +132,7 @@ def statement_import(request: HttpRequest) -> HttpResponse:
                 f"{result.gaps_opened} opened.",
             )
             return redirect("wallet:gaps")
-    table = GapTable(selectors.gaps_all())
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    table = configure_table(request, GapTable(selectors.gaps_all()))
     context = _wallet_context()
     context.update(table=table, form=form)
     return render(request, "wallet/gaps.html", context, status=400)
@@ -146,8 +144,8 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     unbilled = PurchaseOrderWithoutDebitTable(
         selectors.purchase_orders_without_debit(), prefix="pos-"
     )
-    RequestConfig(request, paginate={"per_page": 50}).configure(unmatched)
-    RequestConfig(request, paginate={"per_page": 50}).configure(unbilled)
+    configure_table(request, unmatched)
+    configure_table(request, unbilled)
     context = _wallet_context()
     context.update(
         unmatched=unmatched,
@@ -155,26 +153,3 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
         mirror_start=selectors.ledger_mirror_start(),
     )
     return render(request, "wallet/reconciliation.html", context)
-
-
-# Rendering cost grows with the rows shown (django-tables2 renders cell by cell).
-MAX_PER_PAGE = 200
-
-
-def _per_page(request: HttpRequest) -> int:
-    try:
-        wanted = int(request.GET.get("per_page", 50))
-    except ValueError:
-        return 50
-    return max(1, min(wanted, MAX_PER_PAGE))
-
-
-def _filters(request: HttpRequest) -> dict[str, str]:
-    return {k: v for k, v in request.GET.items() if k not in ("_export", "page") and v}
-
-
-def _query_without(request: HttpRequest, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()

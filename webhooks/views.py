@@ -9,6 +9,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -26,6 +27,7 @@ from backoffice import crypto
 from backoffice import permissions as p
 from backoffice.audit import client_ip
 from backoffice.auth import permission_required
+from backoffice.lists import ListPageView
 
 from . import receiver as receiving
 from . import selectors, services
@@ -230,12 +232,18 @@ def endpoint_rotate_finish(request: HttpRequest, pk: int) -> HttpResponse:
 # ----------------------------------------------------------------- event log
 
 
-@permission_required(p.MANAGE_WEBHOOKS)
-def event_list(request: HttpRequest) -> HttpResponse:
-    event_filter = WebhookEventFilter(request.GET, queryset=selectors.webhook_event_list())
-    table = WebhookEventTable(event_filter.qs)
-    table.paginate(page=request.GET.get("page", 1), per_page=50)
-    return render(request, "webhooks/event_list.html", {"filter": event_filter, "table": table})
+class WebhookEventListView(ListPageView):
+    table_class = WebhookEventTable
+    filterset_class = WebhookEventFilter
+    template_name = "webhooks/event_list.html"
+    permission_required = (p.MANAGE_WEBHOOKS,)
+    filter_form_id = "event-filter"
+
+    def get_queryset(self) -> QuerySet[WebhookEvent]:
+        return selectors.webhook_event_list()
+
+
+event_list = WebhookEventListView.as_view()
 
 
 @permission_required(p.MANAGE_WEBHOOKS)

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its form templates, for the project's FORM_RENDERER
     "django_tables2",
     "django_filters",
     "backoffice",
@@ -86,8 +87,32 @@ TEMPLATES = [
     },
 ]
 
+
+def sqlite_for_several_processes(database: dict[str, Any]) -> dict[str, Any]:
+    """SQLite options that let web, worker and beat share one file (the demo).
+
+    WAL lets readers go on while one process writes. IMMEDIATE takes the write lock when a
+    transaction begins: a deferred transaction that read first cannot wait for the lock
+    when it then writes, it fails at once with "database is locked". `timeout` is how long
+    a writer waits for the lock (the busy timeout), in seconds. Other engines are untouched.
+    """
+    if database.get("ENGINE") != "django.db.backends.sqlite3":
+        return database
+    options = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    return {**database, "OPTIONS": {**options, **database.get("OPTIONS", {})}}
+
+
+# Bootstrap classes on every form widget, from one place (backoffice/form_rendering.py).
+FORM_RENDERER = "backoffice.form_rendering.BootstrapFormRenderer"
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": sqlite_for_several_processes(
+        env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    ),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

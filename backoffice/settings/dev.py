@@ -12,7 +12,13 @@ from cryptography.fernet import Fernet
 from .base import *  # noqa: F403
 from .base import VAR_DIR, env
 
-DEBUG = env.bool("DEBUG", default=True)
+# The demo shows what staff see, the project's own error pages included; DEBUG=true gives
+# Django's debug pages instead (their inline styles are refused by the CSP).
+DEBUG = env.bool("DEBUG", default=False)
+# Static files straight from the source folders, as runserver would serve them with DEBUG,
+# so the demo needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 
 def _local_secrets() -> dict[str, str]:

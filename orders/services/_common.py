@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from backoffice.money import CENT
+
 from ..models import PurchaseOrder, PurchaseOrderCounter, PurchaseOrderEvent
 from ..signals import purchase_order_known
 from .errors import PurchaseOrderNotFound
@@ -23,7 +25,6 @@ from .errors import PurchaseOrderNotFound
 logger = logging.getLogger(__name__)
 
 Status = PurchaseOrder.Status
-CENT = Decimal("0.01")
 
 
 def _transition(

@@ -7,6 +7,7 @@ never its value; rotation re-encrypts keys under the newest FIELD_ENCRYPTION_KEY
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -108,9 +109,10 @@ def licence_key_assign(
 
 def customer_keys_export_rows(
     *, customer: Customer, user: AbstractBaseUser, request: HttpRequest | None = None
-) -> list[list[str]]:
-    """Rows of a customer's keys in clear, one audit row per key exported."""
-    rows = [["purchase_order", "order_sku", "product", "key", "received_at"]]
+) -> list[list[Any]]:
+    """A header and the rows of a customer's keys in clear (typed: `received_at` is a
+    datetime), one audit row per key exported."""
+    rows: list[list[Any]] = [["Purchase order", "Order SKU", "Product", "Key", "Received"]]
     keys = list(customer.keys.select_related("purchase_order").order_by("pk"))
     for key in keys:
         rows.append(
@@ -119,7 +121,7 @@ def customer_keys_export_rows(
                 key.order_sku,
                 key.name,
                 crypto.decrypt(key.key_encrypted),
-                key.received_at.isoformat(),
+                key.received_at,
             ]
         )
         _audit_key(

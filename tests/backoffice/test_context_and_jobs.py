@@ -59,3 +59,31 @@ def test_enqueued_task_runs_after_commit_with_the_callers_context(
     assert event.ip_address == "198.51.100.7"
     # the worker's context is cleared after the task
     assert current_audit_context().actor() is None
+
+
+def test_a_process_that_imported_no_tasks_module_still_sends_by_name():
+    # A fresh interpreter where nothing has imported catalog.tasks, like a web process
+    # whose views import no tasks module, or a management command. The commit hook runs
+    # the send at once, without robust=True hiding an error.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, django; django.setup()\n"
+        "from unittest import mock\n"
+        "from celery.app.task import Task\n"
+        "from backoffice import jobs\n"
+        "assert 'catalog.tasks' not in sys.modules\n"
+        "with mock.patch.object(Task, 'apply_async') as sent, mock.patch.object(\n"
+        "    jobs.transaction, 'on_commit', lambda send, robust: send()\n"
+        "):\n"
+        "    jobs.enqueue('catalog.tasks.catalog_sync', trigger='command')\n"
+        "print(sent.call_args.kwargs['kwargs'])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'trigger': 'command'}"

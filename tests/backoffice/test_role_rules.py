@@ -121,7 +121,7 @@ def test_a_viewer_gets_403_on_reveal_copy_export_and_email(customer_key):
     responses = [
         viewer.post(reverse("orders:key_reveal", args=[key.pk])),
         viewer.post(reverse("orders:key_copied", args=[key.pk])),
-        viewer.get(reverse("orders:customer_keys_export", args=[customer.pk])),
+        viewer.post(reverse("orders:customer_keys_export", args=[customer.pk])),
         viewer.post(reverse("orders:customer_keys_email", args=[customer.pk])),
     ]
 
@@ -138,11 +138,11 @@ def test_a_key_custodian_reveals_and_exports_and_each_is_audited(customer_key):
     custodian = _client(custodian_user)
 
     revealed = custodian.post(reverse("orders:key_reveal", args=[key.pk]))
-    exported = custodian.get(reverse("orders:customer_keys_export", args=[customer.pk]))
+    exported = custodian.post(reverse("orders:customer_keys_export", args=[customer.pk]))
 
     assert revealed.status_code == 200 and LICENCE_KEY in revealed.content.decode()
     assert "no-store" in revealed["Cache-Control"]
-    assert exported.status_code == 200 and LICENCE_KEY in exported.content.decode()
+    assert exported.status_code == 200 and LICENCE_KEY in b"".join(exported).decode()
     events = AuditEvent.objects.filter(actor=custodian_user, target_id=str(key.pk))
     assert set(events.values_list("action", flat=True)) == {
         AuditEvent.Action.KEY_REVEAL,

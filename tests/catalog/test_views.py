@@ -40,6 +40,7 @@ def test_list_issues_the_same_bounded_number_of_queries_whatever_the_page_size(
     from django.test.utils import CaptureQueriesContext
 
     client = client_for("Viewer")
+    client.get(LIST)  # the first page caches the brand filter's choices
     counts = []
     for per_page in (25, 100):
         with CaptureQueriesContext(connection) as queries:
@@ -50,6 +51,30 @@ def test_list_issues_the_same_bounded_number_of_queries_whatever_the_page_size(
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(counts[0]):
         client.get(LIST, {"per_page": 100, "q": "Microsoft", "below_margin": "true"})
+
+
+def test_brand_choices_are_read_again_only_after_a_sync_finishes(synced, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .factories import ProductFactory
+
+    def brands(response) -> set[str]:
+        return {value for value, _ in response.context["filter"].form.fields["brand"].choices}
+
+    client = client_for("Viewer")
+    client.get(LIST)
+    ProductFactory(brand="Brand-new Brand")  # brands change only when a sync writes them
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST)
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
+    assert "Brand-new Brand" not in brands(response)
+
+    now = timezone.now()
+    SyncRun.objects.create(
+        started_at=now, finished_at=now, heartbeat_at=now, status="succeeded", trigger="beat"
+    )
+    assert "Brand-new Brand" in brands(client.get(LIST))
 
 
 def test_list_sorts_by_margin_percent_worst_first(synced, client_for):
@@ -150,25 +175,26 @@ def test_csv_export_holds_every_filtered_row(synced, client_for):
     client = client_for("Finance")  # holds export_data
     product = Product.objects.filter(has_variants=True).first()
 
-    response = client.get(LIST, {"q": product.sku, "_export": "csv", "per_page": 25})
+    response = client.post(f"{LIST}?q={product.sku}&per_page=25", {"_export": "csv"})
 
     assert response.status_code == 200
     assert "catalog.csv" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response).decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
     assert header[:3] == ["Product", "Options", "Order SKU"]
-    assert "Margin %" in header and "Selling" in header
+    assert "Margin %" in header and "Selling (EUR)" in header
+    assert header[4] == "Category"
     combos = {c.order_sku: c for c in product.combinations.all()}
     assert {row[2] for row in body} == set(combos)
     row = body[0]
     combo = combos[row[2]]
     assert row[0] == product.name  # plain text, no HTML
-    assert row[header.index("Net")] == f"{combo.net_price:.2f}"
+    assert row[header.index("Net (EUR)")] == f"{combo.net_price:.2f}"
     assert row[header.index("Margin %")] == f"{combo.margin_percent:.2f}"
 
 
 def test_export_needs_the_export_permission(synced, client_for):
-    assert client_for("Viewer").get(LIST, {"_export": "csv"}).status_code == 403
+    assert client_for("Viewer").post(LIST, {"_export": "csv"}).status_code == 403
     assert client_for("Viewer").get(LIST).status_code == 200
 
 
@@ -271,7 +297,7 @@ def test_beat_task_runs_the_sync(sb):
 
 
 def test_xlsx_export_is_a_spreadsheet(synced, client_for):
-    response = client_for("Finance").get(LIST, {"_export": "xlsx", "below_margin": "false"})
+    response = client_for("Finance").post(f"{LIST}?below_margin=false", {"_export": "xlsx"})
 
     assert response.status_code == 200
     assert "spreadsheetml" in response["Content-Type"]

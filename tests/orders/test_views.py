@@ -96,7 +96,7 @@ def test_every_reveal_and_copy_is_audited(sandbox, delivered, user_in_role, clie
 
 def test_customer_keys_export_is_audited_per_key(sandbox, delivered, client_for, customer):
     custodian = client_for("Key custodian")
-    response = custodian.get(f"/customers/{customer.pk}/keys.csv")
+    response = custodian.post(f"/customers/{customer.pk}/keys.csv")
     assert response.status_code == 200
     body = b"".join(response.streaming_content if response.streaming else [response.content])
     for key in clear_keys(sandbox, delivered):

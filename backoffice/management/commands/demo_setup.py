@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from backoffice.permissions import ROLES
+from backoffice.demo import demo_users, login_banner
+from backoffice.jobs import enqueue
 
 
 class Command(BaseCommand):
@@ -15,13 +16,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password: str = getattr(settings, "DEMO_PASSWORD", "")
-        if not settings.DEBUG or not password:
+        if not password:
             raise CommandError(
                 "demo_setup only runs with the demo settings (backoffice.settings.dev)"
             )
         User = get_user_model()
-        users = {"demo": list(ROLES)} | {role.lower().replace(" ", "-"): [role] for role in ROLES}
-        for username, roles in users.items():
+        for username, roles in demo_users().items():
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(password)
@@ -29,17 +29,6 @@ class Command(BaseCommand):
             user.groups.set(Group.objects.filter(name__in=roles))
         # The first catalog and wallet reads, so the demo has data before beat's first
         # interval; the worker picks them up once it and the sandbox are running.
-        from catalog.tasks import catalog_sync
-        from wallet.tasks import wallet_sync
-
-        catalog_sync.delay(trigger="command")
-        wallet_sync.delay(reason="demo start")
-        self.stdout.write(
-            self.style.SUCCESS(
-                "\n  Back-office: http://127.0.0.1:8000/\n"
-                f"  Log in as 'demo' (every role) with password: {password}\n"
-                f"  Single-role users with the same password: {', '.join(list(users)[1:])}\n"
-                "  Sandbox (fake Licendi): http://127.0.0.1:8100/"
-                " with X-Api-Key: sandbox-demo-key\n"
-            )
-        )
+        enqueue("catalog.tasks.catalog_sync", trigger="command")
+        enqueue("wallet.tasks.wallet_sync", reason="demo start")
+        self.stdout.write(self.style.SUCCESS(login_banner(password=password)))

@@ -1,0 +1,259 @@
+"""The one list page: table, filter, capped pagination, sorting and audited export.
+
+Every list of the back-office is a `ListPageView` (or, for a page that shows several
+tables, calls `configure_table` for each). This is the one place that reads `page`,
+`per_page` and `sort` from a query string, so none of them can ask for more than
+`MAX_PER_PAGE` rows or answer a 500:
+
+- `per_page` is one of `PER_PAGE_CHOICES`; anything else is the table's default;
+- `page` is a positive number; anything else is page 1, and past the end the last page;
+- `sort` names a sortable column (django-tables2 drops the others), anything else is
+  ignored;
+- filter values are validated by the filter form: invalid ones are shown as form errors
+  and the list shows no rows rather than rows the filter did not select.
+
+Exports answer POST (they write an audit row): the same filters and sort, every row,
+through `backoffice.exports`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, cast
+
+import django_filters
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
+from django.views import View
+
+from . import permissions as p
+from .audit import audit_record
+from .auth import PermissionRequiredMixin
+from .exports import EXPORT_FORMATS, export_response
+from .form_rendering import CompactFormRenderer
+from .models import AuditEvent
+from .tables import BaseTable
+
+PER_PAGE_CHOICES = (25, 50, 100)
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = max(PER_PAGE_CHOICES)
+# A page number past this is no page anyone pages to; it also keeps OFFSET sane.
+MAX_PAGE = 1_000_000
+EXPORT_FIELD = "_export"
+_SORT_KEY = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _positive_int(raw: str | None) -> int | None:
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None
+    value = int(raw)
+    return value if value >= 1 else None
+
+
+def per_page_from(request: HttpRequest, table: BaseTable) -> int:
+    default = getattr(table._meta, "per_page", DEFAULT_PER_PAGE)
+    if default not in PER_PAGE_CHOICES:
+        default = DEFAULT_PER_PAGE
+    wanted = _positive_int(request.GET.get(table.prefixed_per_page_field))
+    return wanted if wanted in PER_PAGE_CHOICES else default
+
+
+def sort_from(request: HttpRequest, table: BaseTable) -> list[str]:
+    keys: list[str] = []
+    for raw in request.GET.getlist(table.prefixed_order_by_field)[:5]:
+        keys += [key for key in raw.split(",")[:5] if _SORT_KEY.fullmatch(key)]
+    return keys
+
+
+def configure_table(
+    request: HttpRequest,
+    table: BaseTable,
+    *,
+    paginate: bool = True,
+    paginator_class: type[Paginator[Any]] = Paginator,
+    **paginator_kwargs: Any,
+) -> BaseTable:
+    """Sort and paginate `table` from the request's validated `sort`, `page`, `per_page`."""
+    table.request = request
+    sort = sort_from(request, table)
+    if sort:
+        table.order_by = sort
+    if paginate:
+        number = _positive_int(request.GET.get(table.prefixed_page_field)) or 1
+        table.paginator = paginator_class(
+            table.rows, per_page_from(request, table), **paginator_kwargs
+        )
+        table.page = table.paginator.get_page(min(number, MAX_PAGE))
+    return table
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """A list page's filters: compact Bootstrap controls from the one form renderer.
+
+    The two inputs of a range (dates, amounts) share one visible label; each gets its
+    own accessible name ("Created from / to (from)").
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            parts = getattr(field.widget, "widgets", None)
+            if parts and len(parts) == 2:
+                for part, end in zip(parts, ("from", "to"), strict=True):
+                    part.attrs.setdefault("aria-label", f"{field.label} ({end})")
+
+    def get_form_class(self) -> type[Any]:
+        form_class = super().get_form_class()
+        return type(form_class.__name__, (form_class,), {"default_renderer": CompactFormRenderer})
+
+
+class ListPageView(PermissionRequiredMixin, View):
+    """A page listing rows: subclass it, set the attributes, register `as_view()`.
+
+    Subclasses set `table_class`, `template_name`, `permission_required`, optionally a
+    `filterset_class`, and `export_filename` to offer CSV/XLSX exports (to holders of
+    `export_permission`). They override `get_queryset`, and `get_context_data` for what
+    the page shows beside the table.
+    """
+
+    table_class: ClassVar[type[BaseTable]]
+    template_name: ClassVar[str]
+    filterset_class: ClassVar[type[django_filters.FilterSet] | None] = None
+    permission_required: tuple[str, ...] = (p.VIEW,)
+    export_filename: ClassVar[str] = ""
+    export_title: ClassVar[str] = ""
+    export_permission: ClassVar[str] = p.EXPORT_DATA
+    filter_form_id: ClassVar[str] = "list-filter"
+    show_per_page: ClassVar[bool] = False
+    request: HttpRequest
+
+    # --- what a page overrides
+
+    def get_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_table(self, rows: QuerySet[Any]) -> BaseTable:
+        return self.table_class(rows)
+
+    def get_paginator_options(self, rows: QuerySet[Any]) -> dict[str, Any]:
+        return {}
+
+    def page_loaded(self, table: BaseTable) -> None:
+        """Called with the page's rows loaded (e.g. to attach what the rows point at)."""
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return context
+
+    def export_rows(self, table: BaseTable) -> Any:
+        """Every filtered row in the table's order, read in chunks."""
+        return table.data.data.iterator(chunk_size=2000)
+
+    # --- the machinery
+
+    def get_filterset(self) -> django_filters.FilterSet | None:
+        if self.filterset_class is None:
+            return None
+        return self.filterset_class(
+            self.request.GET, queryset=self.get_queryset(), request=self.request
+        )
+
+    def filtered_rows(self, filterset: django_filters.FilterSet | None) -> QuerySet[Any]:
+        if filterset is None:
+            return self.get_queryset()
+        if not filterset.is_valid():
+            return cast("QuerySet[Any]", filterset.queryset.none())
+        return cast("QuerySet[Any]", filterset.qs)
+
+    @property
+    def can_export(self) -> bool:
+        return bool(self.export_filename) and self.request.user.has_perm(self.export_permission)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        filterset = self.get_filterset()
+        rows = self.filtered_rows(filterset)
+        table = self.get_table(rows)
+        configure_table(request, table, **self.get_paginator_options(rows))
+        self.page_loaded(table)
+        context = self.get_context_data(
+            table=table,
+            filter=filterset,
+            list_page=self,
+            per_page_choices=PER_PAGE_CHOICES,
+            export_formats=EXPORT_FORMATS,
+        )
+        return render(request, self.template_name, context)
+
+    def post(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse | StreamingHttpResponse:
+        """The export: the filters and sort of the query string, the format in the body."""
+        if not self.export_filename:
+            return HttpResponse(status=405, headers={"Allow": "GET"})
+        if not request.user.has_perm(self.export_permission):
+            raise PermissionDenied
+        fmt = request.POST.get(EXPORT_FIELD)
+        if fmt not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("Choose an export format: csv or xlsx.")
+        filterset = self.get_filterset()
+        if filterset is not None and not filterset.is_valid():
+            # Export nothing rather than rows the filters did not select; show why.
+            response = self.get(request, *args, **kwargs)
+            response.status_code = 400
+            return response
+        table = self.get_table(self.filtered_rows(filterset))
+        configure_table(request, table, paginate=False)
+        audit_record(
+            action=AuditEvent.Action.EXPORT,
+            target_type=self._export_target_type(),
+            summary=f"Exported {self.export_title or self.export_filename} ({fmt})",
+            details={
+                "format": fmt,
+                "filters": self._applied_filters(filterset),
+                "sort": [str(key) for key in table.order_by or ()],
+            },
+        )
+        return export_response(
+            fmt=fmt,
+            filename=self.export_filename,
+            columns=table.export_columns(),
+            rows=self.export_rows(table),
+        )
+
+    def _export_target_type(self) -> str:
+        model = getattr(self.table_class._meta, "model", None)
+        return model._meta.label if model is not None else ""
+
+    def _applied_filters(self, filterset: django_filters.FilterSet | None) -> dict[str, str]:
+        """The filter values as typed, by name (validated: no NUL, no unknown names)."""
+        if filterset is None:
+            return {}
+        names: set[str] = set()
+        for name, field in filterset.form.fields.items():
+            suffixes = getattr(field.widget, "suffixes", None) or [""]
+            names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
+        query = self.request.GET
+        return {name: query[name] for name in sorted(names) if query.get(name)}
+
+
+def list_pages() -> dict[str, type[ListPageView]]:
+    """Every list page of the URLconf by qualified URL name, found from the views
+    themselves, so that a check over all lists (and exports) cannot forget a new one."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: dict[str, type[ListPageView]] = {}
+
+    def walk(resolver: URLResolver, namespace: str) -> None:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                inner = ":".join(filter(None, [namespace, entry.namespace or ""]))
+                walk(entry, inner)
+            elif isinstance(entry, URLPattern) and entry.name:
+                view_class = getattr(entry.callback, "view_class", None)
+                if isinstance(view_class, type) and issubclass(view_class, ListPageView):
+                    found[f"{namespace}:{entry.name}" if namespace else entry.name] = view_class
+
+    walk(get_resolver(), "")
+    return found
