@@ -19,11 +19,12 @@ from .lists import ListPageView
 from .login_throttle import failure_limit
 from .models import AuditEvent, LoginThrottle
 from .page_tables import AuditEventTable, StaffUserTable
+from .upstream_selectors import new_shapes
 
 
 @permission_required(p.VIEW)
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    return render(request, "home.html", {"upstream_new_shapes": new_shapes()})
 
 
 class AuditEventListView(ListPageView):

@@ -23,6 +23,7 @@ from .errors import (
     is_definite_refusal,
     is_transient,
 )
+from .observations import Observations, Rejected, ShapeNote
 from .records import (
     Axis,
     Balance,
@@ -69,6 +70,7 @@ __all__ = [
     "LicendiError",
     "MissingHeaders",
     "NotFound",
+    "Observations",
     "Order",
     "OrderDelivered",
     "OrderItem",
@@ -80,9 +82,11 @@ __all__ = [
     "Product",
     "ProductDetail",
     "RateLimited",
+    "Rejected",
     "RequestInProgress",
     "Requirement",
     "ServerError",
+    "ShapeNote",
     "TransportError",
     "UnknownSku",
     "Unprocessable",

@@ -64,6 +64,8 @@ EXPECTED: dict[str, Rule] = {
     "healthz": public(200),
     "accounts_login": public(301),  # Django's default login address -> the login page
     "backoffice:audit_list": page(p.VIEW_AUDIT),
+    "backoffice:upstream_problems": page(p.VIEW),
+    "backoffice:drift_acknowledge": action(p.RUN_SYNCS),
     "backoffice:user_list": page(p.MANAGE_USERS),
     "backoffice:user_create": page(p.MANAGE_USERS),
     "backoffice:user_edit": page(p.MANAGE_USERS),

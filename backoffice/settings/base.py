@@ -285,6 +285,8 @@ MIN_MARGIN_PERCENT = env_decimal("MIN_MARGIN_PERCENT", "10.0")
 LOW_BALANCE_THRESHOLD = env_decimal("LOW_BALANCE_THRESHOLD", "200.00")
 CATALOG_SYNC_CONCURRENCY = env.int("CATALOG_SYNC_CONCURRENCY", default=4)
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
+# A sync that cannot read more than this share of the records applies nothing.
+UPSTREAM_QUARANTINE_MAX_PERCENT = env_decimal("UPSTREAM_QUARANTINE_MAX_PERCENT", "5")
 
 # --- Sales channel ------------------------------------------------------------
 # Beat: a full refresh of the offers feed's change markers (the catalog's signal

@@ -278,6 +278,20 @@ def test_sync_now_queues_the_task_on_commit(sb, client_for, django_capture_on_co
     assert client_for("Buyer").get(reverse("catalog:sync_now")).status_code == 405
 
 
+def test_sync_now_while_a_sync_runs_queues_nothing_and_says_so(
+    client_for, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    running = SyncRun.objects.create(started_at=now, heartbeat_at=now, trigger=SyncRun.Trigger.BEAT)
+    client = client_for("Buyer")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("catalog:sync_now"), follow=True)
+
+    assert callbacks == []
+    assert f"Sync #{running.pk} is already running." in response.content.decode()
+    assert SyncRun.objects.count() == 1
+
+
 def test_management_command_draws_a_progress_bar(sb):
     out = io.StringIO()
     call_command("catalog_sync", stdout=out)
