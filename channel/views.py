@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
+from backoffice.lists import ListPageView
 
 from . import selectors, services
 from .forms import ClientCreateForm, ClientSettingsForm, RevokeForm
-from .models import ApiClient, CallbackDelivery
+from .models import ApiClient, CallbackDelivery, ChannelCall
 from .tables import ChannelCallTable
 
 # API clients hold buying power and credentials, like staff accounts: Admin only.
@@ -127,12 +128,25 @@ def client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("channel:client_detail", pk=client.pk)
 
 
-@permission_required(MANAGE_CHANNEL)
-def client_calls(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client(pk)
-    table = ChannelCallTable(selectors.client_calls(client))
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(request, "channel/client_calls.html", {"client": client, "table": table})
+class ClientCallListView(ListPageView):
+    """Every call of one client, newest first (the one list page: capped, validated paging)."""
+
+    table_class = ChannelCallTable
+    template_name = "channel/client_calls.html"
+    permission_required = (MANAGE_CHANNEL,)
+
+    def get_queryset(self) -> QuerySet[ChannelCall]:
+        return selectors.client_calls(self.client)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.client = _client(kwargs["pk"])
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return super().get_context_data(client=self.client, **context)
+
+
+client_calls = ClientCallListView.as_view()
 
 
 @permission_required(MANAGE_CHANNEL)
