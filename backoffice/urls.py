@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from channel.urls import api_urlpatterns as channel_api
+
 from . import accounts, health
 
 urlpatterns = [
@@ -22,6 +24,8 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("wallet/", include("wallet.urls")),
     path("", include("webhooks.urls")),
+    path("channel/", include(channel_api)),
+    path("channel/", include("channel.urls")),
     path("notifications/", include("notifications.urls")),
 ]
 

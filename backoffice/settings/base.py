@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "webhooks",
     "dashboard",
     "notifications",
+    "channel",
 ]
 
 MIDDLEWARE = [
@@ -296,6 +297,16 @@ CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
 # A sync that cannot read more than this share of the records applies nothing.
 UPSTREAM_QUARANTINE_MAX_PERCENT = env_decimal("UPSTREAM_QUARANTINE_MAX_PERCENT", "5")
 
+# --- Sales channel ------------------------------------------------------------
+# Beat: a full refresh of the offers feed's change markers (the catalog's signal
+# refreshes them after each sync or repricing; this repairs anything a lost task missed).
+CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS = env.int(
+    "CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS", default=900
+)
+# Beat: fulfilments still waiting on their purchase order are checked this often.
+CHANNEL_FULFILMENT_SWEEP_SECONDS = env.int("CHANNEL_FULFILMENT_SWEEP_SECONDS", default=120)
+CHANNEL_CALLBACK_TIMEOUT_SECONDS = env.float("CHANNEL_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+
 # --- Celery ------------------------------------------------------------------
 CATALOG_SYNC_INTERVAL_SECONDS = env.int("CATALOG_SYNC_INTERVAL_SECONDS", default=3600)
 WALLET_SYNC_INTERVAL_SECONDS = env.int("WALLET_SYNC_INTERVAL_SECONDS", default=300)
@@ -357,6 +368,14 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-scan": {
         "task": "notifications.tasks.notifications_scan",
         "schedule": NOTIFICATIONS_SCAN_INTERVAL_SECONDS,
+    },
+    "channel-offers-refresh": {
+        "task": "channel.tasks.offers_refresh",
+        "schedule": CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS,
+    },
+    "channel-fulfilments-sync": {
+        "task": "channel.tasks.fulfilments_sync_pending",
+        "schedule": CHANNEL_FULFILMENT_SWEEP_SECONDS,
     },
 }
 

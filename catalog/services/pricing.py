@@ -13,6 +13,7 @@ from backoffice.models import AuditEvent
 from ..bulk import bulk_set
 from ..models import Combination, PricingRule
 from ..pricing import RuleBook
+from ..signals import combinations_changed
 
 _PRICED_FIELDS = ["selling_price", "margin", "margin_percent", "priced_by_rule"]
 # Any 64-bit number unique in the project: the advisory lock that serialises repricing.
@@ -67,6 +68,10 @@ def pricing_apply(*, where: Q | None = None) -> int:
             if wanted != current:
                 changed.append((pk, *wanted))
         bulk_set(Combination, _PRICED_FIELDS, changed)
+        if changed:
+            combinations_changed.send(
+                sender=Combination, combination_ids=[row[0] for row in changed]
+            )
         return len(changed)
 
 

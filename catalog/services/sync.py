@@ -25,6 +25,7 @@ from backoffice.upstream_problems import quarantine_record
 from ..bulk import BATCH_ROWS, bulk_insert, bulk_set, chunks, concrete_field
 from ..models import Axis, Category, Combination, PriceChange, Product, SyncRun
 from ..pricing import RuleBook
+from ..signals import combinations_changed
 from .pricing import pricing_lock
 from .runs import Progress, ProgressCallback, sync_run_start
 
@@ -352,6 +353,7 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
                 "error",
             ]
         )
+        combinations_changed.send(sender=Combination, combination_ids=None)
 
 
 def _product_row(

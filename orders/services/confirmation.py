@@ -40,10 +40,16 @@ class Outcome:
 
 
 def purchase_order_confirm(
-    *, purchase_order_id: int, user: AbstractBaseUser, request: HttpRequest | None = None
+    *,
+    purchase_order_id: int,
+    user: AbstractBaseUser,
+    require_approval: bool = False,
+    request: HttpRequest | None = None,
 ) -> Outcome:
     """Freeze prices, number the PO, store its Idempotency-Key and queue it (or ask for
-    approval). A second confirmation (double click, second tab) changes nothing."""
+    approval: above PO_APPROVAL_THRESHOLD, or always with `require_approval`, which the
+    sales channel uses for a client's lower threshold). A second confirmation (double
+    click, second tab) changes nothing."""
     with transaction.atomic():
         po = _lock_or_raise(purchase_order_id)
         if po.is_read_only:
@@ -65,7 +71,7 @@ def purchase_order_confirm(
         po.idempotency_key = uuid.uuid4()
         po.confirmed_by = user
         po.confirmed_at = timezone.now()
-        needs_approval = _is_approver_needed(po.total)
+        needs_approval = require_approval or _is_approver_needed(po.total)
         _transition(
             po,
             Status.AWAITING_APPROVAL if needs_approval else Status.QUEUED,
