@@ -70,6 +70,7 @@ class QuarantinedRecordTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = QuarantinedRecord
+        per_page = 25
         fields = ("created_at", "source", "run_ref", "endpoint", "ref", "reason", "raw")
         sequence = fields
 

@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from . import permissions as p
 from . import upstream_selectors as selectors
 from .auth import permission_required
+from .lists import configure_table
 from .upstream_problems import drift_acknowledge as acknowledge_service
 from .upstream_tables import DriftObservationTable, QuarantinedRecordTable
 
@@ -19,11 +19,11 @@ from .upstream_tables import DriftObservationTable, QuarantinedRecordTable
 def upstream_problems(request: HttpRequest) -> HttpResponse:
     run_ref = request.GET.get("run", "").strip()[:60]
     drift = DriftObservationTable(selectors.drift_observations(), prefix="drift-")
-    RequestConfig(request, paginate={"per_page": 50}).configure(drift)
+    configure_table(request, drift)
     quarantine = QuarantinedRecordTable(
         selectors.quarantined_records(run_ref=run_ref), prefix="quarantine-"
     )
-    RequestConfig(request, paginate={"per_page": 25}).configure(quarantine)
+    configure_table(request, quarantine)
     return render(
         request,
         "backoffice/upstream_problems.html",

@@ -26,8 +26,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backoffice import permissions as p
+from backoffice import upstream_selectors
+from backoffice.upstream_models import QuarantinedRecord
 from catalog import selectors as catalog_selectors
-from catalog.models import Combination, PriceChange
+from catalog.models import Combination, PriceChange, SyncRun
 from orders import selectors as orders_selectors
 from orders.models import PurchaseOrder
 from wallet import selectors as wallet_selectors
@@ -150,6 +152,17 @@ def price_changes_pushing_below_min_margin(*, since: datetime) -> QuerySet[Price
     )
 
 
+def quarantined_in_last_catalog_sync() -> QuerySet[QuarantinedRecord]:
+    """Records the newest finished catalog sync skipped as unreadable.
+
+    Only the newest run counts: a record the next run reads again is no longer a to-do.
+    """
+    last = SyncRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    if last is None:
+        return QuarantinedRecord.objects.none()
+    return upstream_selectors.quarantined_records(run_ref=last.quarantine_ref)
+
+
 # --- the registry ------------------------------------------------------------------------
 
 
@@ -208,6 +221,12 @@ def margin_drops(user: Any) -> TodoCount:
     return TodoCount(combinations_fallen_below_min_margin().count(), margin_drops_url())
 
 
+def upstream_quarantine(user: Any) -> TodoCount:
+    records = quarantined_in_last_catalog_sync()
+    run_ref = records.values_list("run_ref", flat=True).first() or ""
+    return TodoCount(records.count(), _url("backoffice:upstream_problems", run=run_ref))
+
+
 TODOS: tuple[Todo, ...] = (
     Todo(
         "approval",
@@ -235,6 +254,12 @@ TODOS: tuple[Todo, ...] = (
         "Webhook events waiting for their order",
         p.MANAGE_WEBHOOKS,
         waiting_webhook_events,
+    ),
+    Todo(
+        "upstream_quarantine",
+        "Catalog records the last sync could not read",
+        p.RUN_SYNCS,
+        upstream_quarantine,
     ),
     Todo(
         "margin_drops",

@@ -9,7 +9,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from backoffice.upstream_problems import quarantine_record
 from catalog.models import Combination, PriceChange, SyncRun
+from licendi import Rejected
 from orders.models import PurchaseOrder
 from tests.catalog.factories import CombinationFactory
 from tests.wallet.factories import LedgerEntryFactory
@@ -115,3 +117,24 @@ def snapshot(balance: str, *, ago: timedelta = timedelta(0), tier: str = "Gold")
         discount=Decimal("5.00"),
         recorded_at=timezone.now() - ago,
     )
+
+
+def quarantined_sync_run(*, refs: list[str], ago: timedelta) -> SyncRun:
+    """A finished catalog sync run that skipped the records `refs` as unreadable."""
+    started = timezone.now() - ago
+    run = SyncRun.objects.create(
+        started_at=started,
+        heartbeat_at=started,
+        finished_at=started + timedelta(seconds=5),
+        status=SyncRun.Status.SUCCEEDED,
+        trigger=SyncRun.Trigger.BEAT,
+    )
+    quarantine_record(
+        source="catalog.sync",
+        endpoint="GET /api/products",
+        rejected=[
+            Rejected(ref=ref, reason="price is not a decimal", field=None, raw={}) for ref in refs
+        ],
+        run_ref=run.quarantine_ref,
+    )
+    return run

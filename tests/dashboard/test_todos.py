@@ -171,8 +171,8 @@ def test_open_ledger_gaps_link_to_the_gaps_page_listing_them(admin_client):
     [
         ("Viewer", set()),
         ("Approver", {"approval"}),
-        ("Buyer", {"po_unknown", "po_held", "delivery_overdue"}),
-        ("Finance", {"ledger_gaps"}),
+        ("Buyer", {"po_unknown", "po_held", "delivery_overdue", "upstream_quarantine"}),
+        ("Finance", {"ledger_gaps", "upstream_quarantine"}),
         ("Admin", {t.key for t in todos.TODOS}),
     ],
 )
@@ -186,6 +186,7 @@ def test_each_role_sees_only_the_todos_it_can_act_on(role, visible, client_for, 
     WebhookEventFactory(status=WebhookEvent.Status.FAILED)
     WebhookEventFactory(status=WebhookEvent.Status.WAITING)
     b.combination(margin_percent="1.00", changed_ago=HOUR)
+    b.quarantined_sync_run(refs=["sku-1"], ago=HOUR)
 
     response = client_for(role).get("/")
     assert {t.key for t in response.context["todos"]} == visible
@@ -225,3 +226,20 @@ def test_the_overdue_filter_refuses_what_is_not_a_sane_number_of_hours(value, ad
     assert response.context["filter"].errors
     assert _table_pks(response) == set()
     assert len(_table_pks(admin_client.get("/orders/", {"awaiting_keys_hours": ""}))) == 2
+
+
+def test_records_the_last_sync_quarantined_link_to_them_and_clear_with_the_next_run(
+    admin_client,
+):
+    b.quarantined_sync_run(refs=["old-1"], ago=2 * HOUR)
+    b.quarantined_sync_run(refs=["sku-1", "sku-2"], ago=HOUR)
+
+    todo = _todo(admin_client, "upstream_quarantine")
+    assert todo is not None and todo.count == 2
+    page = admin_client.get(todo.url)
+    assert page.status_code == 200
+    listed = {record.ref for record in page.context["quarantine_table"].data}
+    assert listed == {"sku-1", "sku-2"}
+
+    b.quarantined_sync_run(refs=[], ago=timedelta(minutes=1))  # the next sync read everything
+    assert _todo(admin_client, "upstream_quarantine") is None
