@@ -12,6 +12,7 @@ NAVIGATION = [
     ("Webhooks", "webhooks:event_list", p.MANAGE_WEBHOOKS),
     ("Audit", "backoffice:audit_list", p.VIEW_AUDIT),
     ("Users", "backoffice:user_list", p.MANAGE_USERS),
+    ("Sales channel", "channel:client_list", p.MANAGE_USERS),
 ]
 
 

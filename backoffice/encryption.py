@@ -60,6 +60,9 @@ REGISTRY: tuple[EncryptedValues, ...] = (
         "payload",
         walker="webhooks.payloads.map_tokens",
     ),
+    EncryptedValues(
+        "sales-channel callback secrets", "channel.ApiClient", "callback_secret_encrypted"
+    ),
 )
 
 ENCRYPTED_FIELD_SUFFIX = "_encrypted"

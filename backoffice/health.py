@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .upstream_selectors import new_shapes
+
 logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SECONDS = 2.0
@@ -104,6 +106,23 @@ def wallet_sync_age() -> int | None:
     return _age_seconds(last_success)
 
 
+def upstream_new_shapes() -> dict[str, Any] | None:
+    """Shapes of Licendi's answers nobody has looked at yet: a count and since when.
+
+    Informational: a new shape is read (or its record quarantined), it does not make
+    this process unhealthy, but a monitor should tell someone.
+    """
+    try:
+        shapes = new_shapes()
+    except DatabaseError as exc:
+        logger.warning("healthz: upstream shapes unavailable (%s)", type(exc).__name__)
+        return None
+    return {
+        "count": shapes.count,
+        "since": shapes.since.isoformat() if shapes.since else None,
+    }
+
+
 def health_report() -> tuple[bool, dict[str, Any]]:
     db = database_ok()
     broker = broker_ok()
@@ -115,6 +134,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         # Ages need the database; without it they are unknown.
         "catalog_sync_age_seconds": catalog_sync_age() if db else None,
         "wallet_sync_age_seconds": wallet_sync_age() if db else None,
+        "upstream_new_shapes": upstream_new_shapes() if db else None,
     }
     return healthy, report
 

@@ -130,3 +130,9 @@ class LoginThrottle(models.Model):
     def __str__(self) -> str:
         who = f"{self.username} from " if self.username else ""
         return f"{who}{self.ip_address or 'unknown address'}: {self.failures} failures"
+
+
+# Models of the upstream reports live in their own module; imported so Django sees them.
+from .upstream_models import DriftObservation, QuarantinedRecord  # noqa: E402
+
+__all__ = ["Access", "AuditEvent", "DriftObservation", "LoginThrottle", "QuarantinedRecord"]

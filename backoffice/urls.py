@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import accounts, health, views
+from channel.urls import api_urlpatterns as channel_api
+
+from . import accounts, health
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("dashboard.urls")),  # the home page
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Django's default login address, which people and tools try first.
@@ -22,6 +24,9 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("wallet/", include("wallet.urls")),
     path("", include("webhooks.urls")),
+    path("channel/", include(channel_api)),
+    path("channel/", include("channel.urls")),
+    path("notifications/", include("notifications.urls")),
 ]
 
 # Error pages show the request id only (backoffice/errors.py).

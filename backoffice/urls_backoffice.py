@@ -2,12 +2,18 @@
 
 from django.urls import path
 
-from . import views
+from . import upstream_views, views
 
 app_name = "backoffice"
 
 urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
+    path("upstream/", upstream_views.upstream_problems, name="upstream_problems"),
+    path(
+        "upstream/acknowledge/",
+        upstream_views.drift_acknowledge,
+        name="drift_acknowledge",
+    ),
     path("staff/", views.user_list, name="user_list"),
     path("staff/lockouts/", views.lockout_list, name="lockout_list"),
     path("staff/lockouts/<int:pk>/lift/", views.lockout_lift, name="lockout_lift"),

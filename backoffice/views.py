@@ -1,4 +1,4 @@
-"""Project-level pages: the home dashboard, the audit log and staff user management."""
+"""Project-level pages: the audit log and staff user management (home: dashboard app)."""
 
 from typing import Any
 
@@ -19,11 +19,6 @@ from .lists import ListPageView
 from .login_throttle import failure_limit
 from .models import AuditEvent, LoginThrottle
 from .page_tables import AuditEventTable, StaffUserTable
-
-
-@permission_required(p.VIEW)
-def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(request, "home.html")
 
 
 class AuditEventListView(ListPageView):

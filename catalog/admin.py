@@ -4,13 +4,21 @@ The mirror is written by the sync only and pricing rules through the back-office
 (which audit the change and reprice); editing them in the admin would skip both.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
 from .models import Category, Combination, PriceChange, PricingRule, Product, SyncRun
 
+# ModelAdmin is generic for the type checker only (django-stubs); at run time it is not.
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = admin.ModelAdmin
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(_ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

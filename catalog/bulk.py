@@ -10,19 +10,37 @@ SQLite demo) use Django's bulk methods: slower, same result.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
+T = TypeVar("T")
+
+# Rows per INSERT/UPDATE statement and ids per IN (...) list: well under SQLite's
+# parameter limit and large enough that 60,000 combinations take few round trips.
 BATCH_ROWS = 1000
+
+
+def concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The concrete field `name` of `model` (a reverse relation has no column to write)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{model._meta.label}.{name} is not a concrete field")
+    return field
+
+
+def _column(field: models.Field[Any, Any]) -> str:
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
 
 
 class _Row:
     """Turns model values into COPY values. COPY adapts Decimal, int, bool, str and aware
     datetimes natively; only JSON needs the adapter Django's field produces."""
 
-    def __init__(self, fields: Sequence[models.Field]) -> None:
+    def __init__(self, fields: Sequence[models.Field[Any, Any]]) -> None:
         self.json = [
             field if field.get_internal_type() == "JSONField" else None for field in fields
         ]
@@ -41,7 +59,7 @@ def bulk_set(
     if not rows:
         return 0
     meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
+    model_fields = [concrete_field(model, name) for name in fields]
     if connection.vendor != "postgresql":
         objects = []
         for pk, *values in rows:
@@ -54,8 +72,8 @@ def bulk_set(
 
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
-    pk_column = qn(meta.pk.column)
-    columns = [qn(field.column) for field in model_fields]
+    pk_column = qn(_column(meta.pk))
+    columns = [qn(_column(field)) for field in model_fields]
     row = _Row(model_fields)
     scratch = qn(f"bulk_set_{uuid.uuid4().hex[:12]}")
     # Identifiers come from model metadata or are generated here; values go through COPY.
@@ -90,7 +108,7 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model]) -> i
     meta = model._meta
     qn = connection.ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(qn(field.column) for field in fields)
+    columns = ", ".join(qn(_column(field)) for field in fields)
     attnames = [field.attname for field in fields]
     row = _Row(fields)
     copy_sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
@@ -98,3 +116,9 @@ def bulk_insert(model: type[models.Model], objects: Sequence[models.Model]) -> i
         for obj in objects:
             copy.write_row(row([getattr(obj, name) for name in attnames]))
     return len(objects)
+
+
+def chunks(values: Sequence[T], size: int = BATCH_ROWS) -> Iterator[Sequence[T]]:
+    """`values` in slices of `size`: rows per statement, ids per IN (...) list."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

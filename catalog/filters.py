@@ -56,7 +56,9 @@ class CombinationFilter(ListFilterSet):
         model = Combination
         fields: list[str] = []
 
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_search(
+        self, queryset: QuerySet[Combination], name: str, value: str
+    ) -> QuerySet[Combination]:
         value = value.strip()
         if not value:
             return queryset
@@ -72,22 +74,28 @@ class CombinationFilter(ListFilterSet):
         ).values("pk")
         return queryset.filter(product__in=products)
 
-    def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_below_margin(
+        self, queryset: QuerySet[Combination], name: str, value: bool | None
+    ) -> QuerySet[Combination]:
         if value is None:
             return queryset
         condition = selectors.below_min_margin()
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
-    def filter_changed_within(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+    def filter_changed_within(
+        self, queryset: QuerySet[Combination], name: str, value: object
+    ) -> QuerySet[Combination]:
         if not value:
             return queryset
         since = timezone.now() - timedelta(days=int(value))  # type: ignore[call-overload]
         return queryset.filter(price_changed_at__gte=since)
 
-    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_status(
+        self, queryset: QuerySet[Combination], name: str, value: str
+    ) -> QuerySet[Combination]:
         return queryset  # applied in filter_queryset so that the default holds when absent
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+    def filter_queryset(self, queryset: QuerySet[Combination]) -> QuerySet[Combination]:
         queryset = super().filter_queryset(queryset)
         status = self.form.cleaned_data.get("status") or "active"
         if status == "active":
@@ -121,16 +129,22 @@ class PriceChangeFilter(ListFilterSet):
         model = PriceChange
         fields: list[str] = []
 
-    def filter_days(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_days(
+        self, queryset: QuerySet[PriceChange], name: str, value: str
+    ) -> QuerySet[PriceChange]:
         return queryset  # applied in filter_queryset so that the default holds when absent
 
-    def filter_below_margin(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_below_margin(
+        self, queryset: QuerySet[PriceChange], name: str, value: bool | None
+    ) -> QuerySet[PriceChange]:
         if value is None:
             return queryset
         below = selectors.below_min_margin(path="combination__")
         return queryset.filter(below) if value else queryset.exclude(below)
 
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_search(
+        self, queryset: QuerySet[PriceChange], name: str, value: str
+    ) -> QuerySet[PriceChange]:
         value = value.strip()
         if not value:
             return queryset
@@ -139,7 +153,7 @@ class PriceChangeFilter(ListFilterSet):
             | Q(combination__order_sku__istartswith=value)
         )
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+    def filter_queryset(self, queryset: QuerySet[PriceChange]) -> QuerySet[PriceChange]:
         queryset = super().filter_queryset(queryset)
         raw = self.form.cleaned_data.get("days")
         days = self.DEFAULT_DAYS if raw in (None, "") else int(raw)

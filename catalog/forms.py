@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
 from .models import Category, PricingRule, Product
 
+# ModelForm is generic for the type checker only (django-stubs); at run time it is not.
+if TYPE_CHECKING:
+    _ModelForm = forms.ModelForm[PricingRule]
+else:
+    _ModelForm = forms.ModelForm
+
 MAX_MARKUP_PERCENT = Decimal("1000")
 
 
-class PricingRuleForm(forms.ModelForm):
+class PricingRuleForm(_ModelForm):
     product_sku = forms.CharField(
         label="Product SKU",
         required=False,
@@ -36,15 +42,18 @@ class PricingRuleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.order_by("name")
+        category = self.fields["category"]
+        if isinstance(category, forms.ModelChoiceField):
+            category.queryset = Category.objects.order_by("name")
         self.fields["category"].required = False
         self.fields["brand"].required = False
         self.fields["brand"].widget.attrs["list"] = "brand-options"  # datalist in the template
-        if self.instance.pk and self.instance.product_id:
+        if self.instance.pk and self.instance.product is not None:
             self.initial["product_sku"] = self.instance.product.sku
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         scope = data.get("scope")
         kind = data.get("kind")
         value = data.get("value")

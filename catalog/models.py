@@ -173,6 +173,8 @@ class SyncRun(models.Model):
     deactivated = models.PositiveIntegerField(default=0)
     price_changes = models.PositiveIntegerField(default=0)
     detail_requests = models.PositiveIntegerField(default=0)
+    # Upstream records skipped because they could not be read (see Upstream problems).
+    quarantined = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -191,6 +193,11 @@ class SyncRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == self.Status.RUNNING
+
+    @property
+    def quarantine_ref(self) -> str:
+        """How the upstream-problems records name this run."""
+        return f"{self._meta.label}:{self.pk}"
 
     @property
     def progress_percent(self) -> int | None:
@@ -311,11 +318,11 @@ class PricingRule(models.Model):
 
     @property
     def target_label(self) -> str:
-        if self.scope == self.Scope.CATEGORY and self.category_id:
+        if self.scope == self.Scope.CATEGORY and self.category is not None:
             return self.category.name
         if self.scope == self.Scope.BRAND:
             return self.brand
-        if self.scope == self.Scope.PRODUCT and self.product_id:
+        if self.scope == self.Scope.PRODUCT and self.product is not None:
             return f"{self.product.name} ({self.product.sku})"
         return "all products"
 

@@ -1,7 +1,7 @@
 """Selling prices and margins: pure arithmetic on Decimals, no database access.
 
 Kept apart from the services so precedence and rounding are testable on their own and
-the bulk recomputation (`catalog.services.pricing_apply`) stays a thin loop.
+the bulk recomputation (`catalog.services.pricing.pricing_apply`) stays a thin loop.
 """
 
 from __future__ import annotations
@@ -83,11 +83,11 @@ class RuleBook:
         for rule in rules:
             if not rule.is_active:
                 continue
-            if rule.scope == PricingRule.Scope.PRODUCT:
+            if rule.scope == PricingRule.Scope.PRODUCT and rule.product_id is not None:
                 self.by_product[rule.product_id] = rule
             elif rule.scope == PricingRule.Scope.BRAND:
                 self.by_brand[rule.brand.casefold()] = rule
-            elif rule.scope == PricingRule.Scope.CATEGORY:
+            elif rule.scope == PricingRule.Scope.CATEGORY and rule.category_id is not None:
                 self.by_category[rule.category_id] = rule
             else:
                 self.default = rule

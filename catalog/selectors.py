@@ -55,10 +55,8 @@ def brand_names_cached() -> list[str]:
         .values_list("pk", flat=True)
         .first()
     )
-    names: list[str] = cache.get_or_set(
-        f"catalog:brand-names:{last_run}", brand_names, timeout=24 * 3600
-    )
-    return names
+    names = cache.get_or_set(f"catalog:brand-names:{last_run}", brand_names, timeout=24 * 3600)
+    return list(names or [])
 
 
 def product_for_detail(sku: str) -> Product:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_tables2 as tables
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from backoffice.tables import BaseTable, MoneyColumn, money_text
 
@@ -108,7 +110,9 @@ class CombinationTable(BaseTable):
     def value_rule(self, record: Combination) -> str:
         return self.render_rule(record)
 
-    def order_margin_percent(self, queryset: QuerySet, is_descending: bool):  # type: ignore[no-untyped-def]
+    def order_margin_percent(
+        self, queryset: QuerySet[Combination], is_descending: bool
+    ) -> tuple[QuerySet[Combination], bool]:
         # An undefined margin % (selling price 0) is the worst case: first when ascending.
         field = F("margin_percent")
         ordering = field.desc(nulls_last=True) if is_descending else field.asc(nulls_first=True)
@@ -193,6 +197,7 @@ class SyncRunTable(BaseTable):
     deactivated = tables.Column(orderable=False)
     price_changes = tables.Column(verbose_name="Price changes", orderable=False)
     detail_requests = tables.Column(verbose_name="Detail GETs", orderable=False)
+    quarantined = tables.Column(orderable=False)
     error = tables.Column(orderable=False, default="")
 
     class Meta(BaseTable.Meta):
@@ -211,6 +216,7 @@ class SyncRunTable(BaseTable):
             "deactivated",
             "price_changes",
             "detail_requests",
+            "quarantined",
             "error",
         )
         order_by = ("-started_at",)
@@ -222,17 +228,27 @@ class SyncRunTable(BaseTable):
 
     def render_status(self, record: SyncRun) -> str:
         css = {
-            SyncRun.Status.SUCCEEDED: "text-bg-success",
-            SyncRun.Status.FAILED: "text-bg-danger",
-            SyncRun.Status.RUNNING: "text-bg-primary",
+            SyncRun.Status.SUCCEEDED.value: "text-bg-success",
+            SyncRun.Status.FAILED.value: "text-bg-danger",
+            SyncRun.Status.RUNNING.value: "text-bg-primary",
         }.get(record.status, "text-bg-secondary")
         return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
 
-    def render_triggered_by(self, value) -> str:  # type: ignore[no-untyped-def]
+    def render_triggered_by(self, value: AbstractBaseUser) -> str:
         return value.get_username()
 
     def render_error(self, value: str) -> str:
         return format_html('<span class="small text-break">{}</span>', value)
+
+    def render_quarantined(self, record: SyncRun, value: int) -> str:
+        if not value:
+            return "0"
+        return format_html(
+            '<a href="{}?{}#quarantine">{}</a>',
+            reverse("backoffice:upstream_problems"),
+            urlencode({"run": record.quarantine_ref}),
+            value,
+        )
 
 
 class PricingRuleTable(BaseTable):
@@ -252,7 +268,7 @@ class PricingRuleTable(BaseTable):
     def render_rule(self, record: PricingRule) -> str:
         return record.describe()
 
-    def render_updated_by(self, value) -> str:  # type: ignore[no-untyped-def]
+    def render_updated_by(self, value: AbstractBaseUser) -> str:
         return value.get_username()
 
     def render_actions(self, record: PricingRule) -> str:

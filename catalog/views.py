@@ -6,7 +6,6 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,11 +48,17 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
     product = selectors.product_for_detail(sku)
     axes = list(product.axes.all())
     combinations = list(product.combinations.all())
-    for combo in combinations:
-        combo.option_labels = [
-            axes[n].options[i] if n < len(axes) and 0 <= i < len(axes[n].options) else "?"
-            for n, i in enumerate(combo.options)
-        ]
+    # Each combination with the label of its option on every axis.
+    combination_rows = [
+        (
+            combo,
+            [
+                axes[n].options[i] if n < len(axes) and 0 <= i < len(axes[n].options) else "?"
+                for n, i in enumerate(combo.options)
+            ],
+        )
+        for combo in combinations
+    ]
     labels = {c.pk: (c.label or c.order_sku) for c in combinations}
     series: dict[int, list[dict[str, object]]] = defaultdict(list)
     for change in selectors.price_history(product):
@@ -74,7 +79,7 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
         {
             "product": product,
             "axes": axes,
-            "combinations": combinations,
+            "combination_rows": combination_rows,
             "history": history,
             "has_history": bool(history),
             "min_margin": selectors.min_margin_percent(),
@@ -123,17 +128,12 @@ def sync_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(p.RUN_SYNCS)
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
-    from .tasks import catalog_sync
-
-    running = selectors.running_sync()
-    if running is not None:
-        messages.info(request, f"Sync #{running.pk} is already running.")
-        return redirect("catalog:sync_runs")
-    user_id = request.user.pk
-    transaction.on_commit(
-        lambda: catalog_sync.delay(trigger=SyncRun.Trigger.MANUAL, user_id=user_id)
-    )
-    messages.success(request, "Catalog sync queued: it appears below as soon as it starts.")
+    try:
+        services.catalog_sync_request(user=request.user)
+    except services.SyncAlreadyRunning as exc:
+        messages.info(request, str(exc))
+    else:
+        messages.success(request, "Catalog sync queued: it appears below as soon as it starts.")
     return redirect("catalog:sync_runs")
 
 
@@ -155,11 +155,11 @@ def _rule_form(request: HttpRequest, rule: PricingRule | None) -> HttpResponse:
         try:
             if rule is None:
                 saved = services.pricing_rule_create(
-                    rule=form.save(commit=False), user=request.user, request=request
+                    rule=form.save(commit=False), user=request.user
                 )
             else:
                 saved = services.pricing_rule_update(
-                    rule=form.save(commit=False), user=request.user, request=request
+                    rule=form.save(commit=False), user=request.user
                 )
         except services.PricingRuleConflict as exc:
             form.add_error(None, str(exc))
@@ -188,7 +188,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(PricingRule.objects.select_related("category", "product"), pk=pk)
     if request.method == "POST":
-        repriced = services.pricing_rule_delete(rule=rule, user=request.user, request=request)
+        repriced = services.pricing_rule_delete(rule=rule, user=request.user)
         messages.success(request, f"Pricing rule deleted; {repriced} selling prices changed.")
         return redirect("catalog:rule_list")
     return render(request, "catalog/rule_confirm_delete.html", {"rule": rule})

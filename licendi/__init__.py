@@ -24,6 +24,7 @@ from .errors import (
     is_definite_refusal,
     is_transient,
 )
+from .observations import Observations, Rejected, ShapeNote
 from .parsing import parse_ledger_statement
 from .records import (
     Axis,
@@ -72,6 +73,7 @@ __all__ = [
     "LicendiError",
     "MissingHeaders",
     "NotFound",
+    "Observations",
     "Order",
     "OrderDelivered",
     "OrderItem",
@@ -84,9 +86,11 @@ __all__ = [
     "Product",
     "ProductDetail",
     "RateLimited",
+    "Rejected",
     "RequestInProgress",
     "Requirement",
     "ServerError",
+    "ShapeNote",
     "TransportError",
     "UnknownSku",
     "Unprocessable",

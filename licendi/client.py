@@ -34,6 +34,7 @@ from .errors import (
     UnreadableOrderAnswer,
     error_for_status,
 )
+from .observations import Observations, redact
 from .records import (
     Balance,
     Order,
@@ -62,6 +63,23 @@ _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.Remote
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
+# The endpoints as the contract names them, for reports: ids become placeholders.
+_ENDPOINT_TEMPLATES = (
+    ("/api/products/", "", "/api/products/{sku}"),
+    ("/api/orders/", "/keys", "/api/orders/{id}/keys"),
+    ("/api/orders/", "", "/api/orders/{id}"),
+    ("/api/webhooks/", "", "/api/webhooks/{id}"),
+)
+
+
+def endpoint_of(method: str, path: str) -> str:
+    """`GET /api/products/13200` -> `GET /api/products/{sku}`."""
+    for prefix, suffix, template in _ENDPOINT_TEMPLATES:
+        if path.startswith(prefix) and path.endswith(suffix) and len(path) > len(prefix + suffix):
+            return f"{method} {template}"
+    return f"{method} {path}"
+
+
 def _segment(value: str, what: str) -> str:
     """Quote one path segment so an id like `../x` or `a/b` cannot change the route."""
     if not isinstance(value, str) or not value.strip():
@@ -86,6 +104,7 @@ class LicendiClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         user_agent: str = DEFAULT_USER_AGENT,
+        observations: Observations | None = None,
     ) -> None:
         if not base_url:
             raise ValueError("base_url is required")
@@ -98,6 +117,8 @@ class LicendiClient:
             # legitimately take longer (orders settle synchronously).
             timeout = httpx.Timeout(timeout, connect=min(float(timeout), 5.0))
         self.max_retries = max_retries
+        # Where the parsers' notes go (coercions, unknown and missing fields).
+        self.observations = observations
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._sleep = sleep
@@ -149,7 +170,7 @@ class LicendiClient:
         return self._parse(
             response,
             lambda body: parsing.parse_page(
-                body, parsing.parse_product, page=page, page_size=page_size
+                body, parsing.parse_product, page=page, page_size=page_size, lenient=True
             ),
         )
 
@@ -167,9 +188,9 @@ class LicendiClient:
         previous_first: str | None = None
         while True:
             current = self.list_products(page=page_number, page_size=page_size, category=category)
-            if not current.items:
+            if not current.items and not current.rejected:
                 return
-            first = current.items[0].sku
+            first = current.items[0].sku if current.items else current.rejected[0].ref
             if current.page != page_number or first == previous_first:
                 raise ContractError(
                     f"upstream ignored page={page_number} (answered page {current.page})",
@@ -178,10 +199,13 @@ class LicendiClient:
                     path="/api/products",
                 )
             yield current
-            seen += len(current.items)
+            seen += len(current.items) + len(current.rejected)
             if current.total is not None and seen >= current.total:
                 return
-            if current.total is None and len(current.items) < current.page_size:
+            if (
+                current.total is None
+                and len(current.items) + len(current.rejected) < current.page_size
+            ):
                 # Without a total, a short page is the last one.
                 return
             previous_first = first
@@ -312,12 +336,18 @@ class LicendiClient:
     # ------------------------------------------------------------ plumbing
 
     def _parse(self, response: httpx.Response, parse: Callable[[Any], R]) -> R:
+        method, path = response.request.method, response.request.url.path
+        body: Any = None
         try:
-            return parse(parsing.loads(response.content))
+            body = parsing.loads(response.content)
+            with parsing.observing(self.observations, endpoint_of(method, path)):
+                return parse(body)
         except ContractError as exc:
             # Parsers do not know which call they serve; add it for the log line.
-            exc.method, exc.path = response.request.method, response.request.url.path
+            exc.method, exc.path = method, path
             exc.status = response.status_code
+            # What could not be read, for a quarantine report (never in str(exc)).
+            exc.raw = redact(body)
             raise
 
     def _request(

@@ -8,6 +8,8 @@ the same Idempotency-Key or looked up. Messages never contain the API key.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LicendiError(Exception):
     """Base class. `status`/`code` are None when no HTTP answer was received."""
@@ -148,6 +150,8 @@ class ContractError(LicendiError):
     ) -> None:
         super().__init__(message, status=status, code=code, method=method, path=path)
         self.field = field
+        # The decoded answer, secrets redacted, when the client had one (for quarantine).
+        self.raw: Any = None
 
 
 class UnreadableOrderAnswer(ContractError):

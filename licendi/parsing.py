@@ -2,21 +2,33 @@
 
 Most of the Licendi payloads are [assumed] (see the contract notes): when the
 real spec is read, this module is what changes. The reader is tolerant where
-tolerance is safe (unknown fields ignored, optional fields may be missing, a
-list may be a bare array or a page object, money may be a string or a number)
-and strict where a guess would be a silent wrong value (garbage money, a
-missing sku or id): those raise `ContractError` naming the field.
+tolerance is safe and strict where a guess would be a silent wrong value:
+
+- A value with one obvious meaning is coerced (`coerce_bool`, `coerce_money`,
+  `coerce_timestamp`, `coerce_key`, `items_of`), and the coercion is noted.
+- Unknown fields are ignored and missing optional fields take their default;
+  both are noted.
+- Garbage (money that is not a number, a missing sku or id) raises
+  `ContractError` naming the field. Listings read each record on its own
+  (`read_each`): an unreadable record is returned as `Rejected` with its reason
+  and the rest of the listing stands.
+
+Notes go to the `Observations` collector set with `observing(...)` (the client
+does it around each answer it parses); without one they are dropped.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from .errors import ContractError
+from .observations import NoteKind, Observations, Rejected, field_pattern, redact
 from .records import (
     Axis,
     Balance,
@@ -68,6 +80,202 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+# ---------------------------------------------------------------- observations
+
+_observing: ContextVar[tuple[Observations, str] | None] = ContextVar(
+    "licendi_observing", default=None
+)
+
+
+@contextmanager
+def observing(observations: Observations | None, endpoint: str) -> Iterator[None]:
+    """Note what the parsers notice while reading `endpoint` ("GET /api/products")."""
+    token = _observing.set(None if observations is None else (observations, endpoint))
+    try:
+        yield
+    finally:
+        _observing.reset(token)
+
+
+def note(kind: NoteKind, where: str, detail: str = "", example: Any = None) -> None:
+    """Tell the current collector (if any) about a deviation at field `where`."""
+    scope = _observing.get()
+    if scope is not None:
+        observations, endpoint = scope
+        observations.add(
+            endpoint=endpoint,
+            kind=kind,
+            field=field_pattern(where) or "(body)",
+            detail=detail,
+            example=example,
+        )
+
+
+def _known(obj: Obj, ctx: str, names: Collection[str]) -> None:
+    for name in obj:
+        if name not in names:
+            note("unknown_field", _where(ctx, str(name)), example=obj[name])
+
+
+def _missing(obj: Obj, key: str, ctx: str) -> None:
+    # Absent, not null: an explicit null is a documented "no value".
+    if key not in obj:
+        note("missing_field", _where(ctx, key))
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+# ---------------------------------------------------------------- coercions
+
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+# Epoch seconds beyond this (year 5138) are more likely milliseconds: not one obvious
+# meaning, so refused rather than read as a date thousands of years away.
+_MAX_EPOCH_SECONDS = 10**11
+
+
+def coerce_bool(value: Any, name: str) -> bool:
+    """A boolean; also `1`/`0` and `"true"`/`"false"`/`"1"`/`"0"` (noted)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal) and value in (0, 1):
+        note("coercion", name, "number -> boolean", value)
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        note("coercion", name, "string -> boolean", value)
+        return value.strip().lower() in _TRUE
+    raise ContractError(f"{name} must be a boolean, got {value!r}", field=name)
+
+
+def coerce_money(value: Any, name: str) -> Decimal:
+    """Money from a JSON string or number; never through a binary float.
+
+    The contract prefers strings, so a number is accepted and noted.
+    """
+    if isinstance(value, bool) or value is None:
+        raise ContractError(f"{name} must be a decimal amount, got {value!r}", field=name)
+    if isinstance(value, Decimal | int):
+        note("coercion", name, "number -> decimal", value)
+        result = Decimal(value)
+    elif isinstance(value, float):
+        # Only reached when JSON was decoded elsewhere without parse_float=Decimal;
+        # str() gives the shortest repr, which is what the sender wrote.
+        note("coercion", name, "number -> decimal", value)
+        result = Decimal(str(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ContractError(f"{name} is not a decimal amount: {value!r}", field=name) from None
+    else:
+        raise ContractError(f"{name} must be a decimal amount, got {value!r}", field=name)
+    if not result.is_finite():
+        raise ContractError(f"{name} is not a finite amount: {value!r}", field=name)
+    return result
+
+
+# Kept under its first name for existing callers.
+to_decimal = coerce_money
+
+
+def coerce_timestamp(value: Any, name: str) -> datetime:
+    """An aware UTC datetime from ISO 8601 (with `Z` or an offset), or from epoch
+    seconds as a JSON number or a string of digits (noted).
+
+    An ISO timestamp without an offset is read as UTC: the API speaks UTC and
+    refusing it would stop a whole catalog sync over a display detail.
+    """
+    epoch: Decimal | None = None
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        epoch = Decimal(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        epoch = Decimal(value.strip())
+    if epoch is not None:
+        if not epoch.is_finite() or not 0 <= epoch < _MAX_EPOCH_SECONDS:
+            raise ContractError(f"{name} is not a plausible epoch time: {value!r}", field=name)
+        note("coercion", name, f"epoch seconds ({_kind_of(value)}) -> datetime", value)
+        return datetime.fromtimestamp(float(epoch), tz=UTC)
+    if not isinstance(value, str):
+        raise ContractError(f"{name} must be an ISO-8601 string", field=name)
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ContractError(f"{name} is not an ISO-8601 datetime: {value!r}", field=name) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+# Kept under its first name for existing callers.
+to_datetime = coerce_timestamp
+
+
+def coerce_key(value: Any, name: str) -> str:
+    """A licence key: a non-empty string, or an object carrying one under `key`
+    (the shape of GET /api/orders/{id}/keys), noted."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, Mapping):
+        key = value.get("key")
+        if isinstance(key, str) and key.strip():
+            note("coercion", name, "object -> key", value)
+            return key
+        raise ContractError(f"{name} is an object without a readable key", field=name)
+    raise ContractError(f"{name} must be a licence key, got a {_kind_of(value)}", field=name)
+
+
+def items_of(payload: Any, ctx: str = "") -> list[Any]:
+    """The records of a listing: a bare array, or the `items` of a page object."""
+    return unwrap_list(payload, ctx)[0]
+
+
+def record_ref(raw: Any, fallback: str) -> str:
+    """What names a record in a report: its sku or id when it has a usable one."""
+    if isinstance(raw, Mapping):
+        for name in ("sku", "id", "orderSku"):
+            value = raw.get(name)
+            if isinstance(value, str) and value.strip():
+                return value[:200]
+            if isinstance(value, int) and not isinstance(value, bool):
+                return str(value)
+    return fallback
+
+
+def read_each(
+    values: Sequence[Any], ctx: str, parse: Callable[[Any, str], T]
+) -> tuple[tuple[T, ...], tuple[Rejected, ...]]:
+    """Parse each record on its own: the readable ones, and the others with their
+    reason (raw JSON redacted) instead of one exception that loses the whole list."""
+    parsed: list[T] = []
+    rejected: list[Rejected] = []
+    for i, value in enumerate(values):
+        where = f"{ctx}[{i}]"
+        try:
+            parsed.append(parse(value, where))
+        except ContractError as exc:
+            rejected.append(
+                Rejected(
+                    ref=record_ref(value, where),
+                    reason=exc.message,
+                    field=field_pattern(exc.field) if exc.field else None,
+                    raw=redact(value),
+                )
+            )
+    return tuple(parsed), tuple(rejected)
+
+
 # ---------------------------------------------------------------- field readers
 
 
@@ -108,6 +316,7 @@ def _str(obj: Obj, key: str, ctx: str) -> str:
 
 def _opt_str(obj: Obj, key: str, ctx: str, default: str | None = None) -> str | None:
     if obj.get(key) is None:
+        _missing(obj, key, ctx)
         return default
     value = obj[key]
     if isinstance(value, int) and not isinstance(value, bool):
@@ -121,36 +330,15 @@ def _text(obj: Obj, key: str, ctx: str) -> str:
     return _opt_str(obj, key, ctx, "") or ""
 
 
-def to_decimal(value: Any, name: str) -> Decimal:
-    """Money from a JSON string or number; never through a binary float."""
-    if isinstance(value, bool) or value is None:
-        raise ContractError(f"{name} must be a decimal amount, got {value!r}", field=name)
-    if isinstance(value, Decimal | int):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        # Only reached when JSON was decoded elsewhere without parse_float=Decimal;
-        # str() gives the shortest repr, which is what the sender wrote.
-        result = Decimal(str(value))
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise ContractError(f"{name} is not a decimal amount: {value!r}", field=name) from None
-    else:
-        raise ContractError(f"{name} must be a decimal amount, got {value!r}", field=name)
-    if not result.is_finite():
-        raise ContractError(f"{name} is not a finite amount: {value!r}", field=name)
-    return result
-
-
 def _money(obj: Obj, key: str, ctx: str) -> Decimal:
-    return to_decimal(_req(obj, key, ctx), _where(ctx, key))
+    return coerce_money(_req(obj, key, ctx), _where(ctx, key))
 
 
 def _opt_money(obj: Obj, key: str, ctx: str) -> Decimal | None:
     if obj.get(key) is None:
+        _missing(obj, key, ctx)
         return None
-    return to_decimal(obj[key], _where(ctx, key))
+    return coerce_money(obj[key], _where(ctx, key))
 
 
 def _int(obj: Obj, key: str, ctx: str, default: int | None = None) -> int:
@@ -170,33 +358,16 @@ def _int(obj: Obj, key: str, ctx: str, default: int | None = None) -> int:
 def _bool(obj: Obj, key: str, ctx: str, default: bool) -> bool:
     value = obj.get(key)
     if value is None:
+        _missing(obj, key, ctx)
         return default
-    if not isinstance(value, bool):
-        raise ContractError(f"{_where(ctx, key)} must be a boolean", field=_where(ctx, key))
-    return value
-
-
-def to_datetime(value: Any, name: str) -> datetime:
-    """ISO-8601 (with `Z` or an offset) to an aware UTC datetime.
-
-    A timestamp without an offset is read as UTC: the API speaks UTC and
-    refusing it would stop a whole catalog sync over a display detail.
-    """
-    if not isinstance(value, str):
-        raise ContractError(f"{name} must be an ISO-8601 string", field=name)
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ContractError(f"{name} is not an ISO-8601 datetime: {value!r}", field=name) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return coerce_bool(value, _where(ctx, key))
 
 
 def _opt_datetime(obj: Obj, key: str, ctx: str) -> datetime | None:
     if obj.get(key) is None:
+        _missing(obj, key, ctx)
         return None
-    return to_datetime(obj[key], _where(ctx, key))
+    return coerce_timestamp(obj[key], _where(ctx, key))
 
 
 def _each(values: Sequence[Any], ctx: str, parse: Callable[[Any, str], T]) -> tuple[T, ...]:
@@ -230,25 +401,74 @@ def unwrap_list(payload: Any, ctx: str = "") -> tuple[list[Any], Obj | None]:
     return _list(_req(obj, "items", ctx), _where(ctx, "items")), obj
 
 
+_PAGE_FIELDS = frozenset({"items", "page", "pageSize", "total"})
+
+
 def parse_page(
-    payload: Any, item: Callable[[Any, str], T], *, page: int, page_size: int
+    payload: Any,
+    item: Callable[[Any, str], T],
+    *,
+    page: int,
+    page_size: int,
+    lenient: bool = False,
 ) -> Page[T]:
-    """A page of `item`s; `page`/`page_size` are what was asked, used when not echoed."""
+    """A page of `item`s; `page`/`page_size` are what was asked, used when not echoed.
+
+    `lenient`: an unreadable record lands in `Page.rejected` instead of failing the
+    page (for listings whose records stand on their own, like the catalog).
+    """
     raw_items, meta = unwrap_list(payload)
-    items = _each(raw_items, "items", item)
+    rejected: tuple[Rejected, ...] = ()
+    if lenient:
+        items, rejected = read_each(raw_items, "items", item)
+    else:
+        items = _each(raw_items, "items", item)
     if meta is None:
         # A bare array is the whole collection in one go.
-        return Page(items=items, page=1, page_size=max(len(items), page_size), total=len(items))
+        return Page(
+            items=items,
+            page=1,
+            page_size=max(len(raw_items), page_size),
+            total=len(raw_items),
+            rejected=rejected,
+        )
+    _known(meta, "", _PAGE_FIELDS)
     total = meta.get("total")
     return Page(
         items=items,
         page=_int(meta, "page", "", page),
         page_size=_int(meta, "pageSize", "", page_size),
         total=None if total is None else _int(meta, "total", ""),
+        rejected=rejected,
     )
 
 
 # ---------------------------------------------------------------- catalog
+
+
+_PRODUCT_FIELDS = frozenset(
+    {
+        "sku",
+        "name",
+        "price",
+        "netPrice",
+        "currency",
+        "category",
+        "brand",
+        "platform",
+        "hasVariants",
+        "inStock",
+        "updatedAt",
+    }
+)
+_DETAIL_FIELDS = _PRODUCT_FIELDS | {"description", "axes", "combinations"}
+_AXIS_FIELDS = frozenset({"name", "options"})
+_COMBINATION_FIELDS = frozenset({"orderSku", "options", "price", "netPrice", "inStock"})
+_BALANCE_FIELDS = frozenset({"balance", "currency", "tier", "discount", "ledger"})
+_LEDGER_FIELDS = frozenset(
+    {"id", "type", "amount", "balanceAfter", "createdAt", "reference", "description"}
+)
+_WEBHOOK_ENDPOINT_FIELDS = frozenset({"id", "url", "events", "createdAt", "secret"})
 
 
 def _product_fields(obj: Obj, ctx: str) -> dict[str, Any]:
@@ -268,16 +488,21 @@ def _product_fields(obj: Obj, ctx: str) -> dict[str, Any]:
 
 
 def parse_product(value: Any, ctx: str = "") -> Product:
-    return Product(**_product_fields(_obj(value, ctx), ctx))
+    obj = _obj(value, ctx)
+    product = Product(**_product_fields(obj, ctx))
+    _known(obj, ctx, _PRODUCT_FIELDS)
+    return product
 
 
 def parse_axis(value: Any, ctx: str) -> Axis:
     obj = _obj(value, ctx)
+    _known(obj, ctx, _AXIS_FIELDS)
     return Axis(name=_text(obj, "name", ctx), options=_str_list(obj, "options", ctx))
 
 
 def parse_combination(value: Any, ctx: str) -> Combination:
     obj = _obj(value, ctx)
+    _known(obj, ctx, _COMBINATION_FIELDS)
     where = _where(ctx, "options")
     options = []
     for i, option in enumerate(_list(obj.get("options", []), where)):
@@ -295,6 +520,7 @@ def parse_combination(value: Any, ctx: str) -> Combination:
 
 def parse_product_detail(value: Any, ctx: str = "") -> ProductDetail:
     obj = _obj(value, ctx)
+    _known(obj, ctx, _DETAIL_FIELDS)
     return ProductDetail(
         **_product_fields(obj, ctx),
         description=_text(obj, "description", ctx),
@@ -312,6 +538,7 @@ def parse_product_detail(value: Any, ctx: str = "") -> ProductDetail:
 
 def parse_ledger_entry(value: Any, ctx: str) -> LedgerEntry:
     obj = _obj(value, ctx)
+    _known(obj, ctx, _LEDGER_FIELDS)
     return LedgerEntry(
         id=_str(obj, "id", ctx),
         type=_str(obj, "type", ctx),
@@ -321,6 +548,55 @@ def parse_ledger_entry(value: Any, ctx: str) -> LedgerEntry:
         reference=_opt_str(obj, "reference", ctx),
         description=_text(obj, "description", ctx),
     )
+
+
+def _looks_like_ledger(value: Any) -> bool:
+    if isinstance(value, Mapping) and isinstance(value.get("items"), list):
+        value = value["items"]
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(e, Mapping) and "balanceAfter" in e and "amount" in e for e in value)
+    )
+
+
+def _ledger_payload(obj: Obj) -> tuple[Any, str]:
+    """The ledger and the name it came under.
+
+    An answer without `ledger` must not read as an empty ledger while the entries sit
+    under another name (the wallet would look healthy with nothing mirrored): exactly
+    one other field holding ledger-shaped entries is read as the ledger (noted);
+    several such fields, or a list of something else where the ledger should be, is
+    a ContractError.
+    """
+    if "ledger" in obj:
+        return obj["ledger"] if obj["ledger"] is not None else [], "ledger"
+    candidates = sorted(
+        str(name)
+        for name, value in obj.items()
+        if name not in _BALANCE_FIELDS and _looks_like_ledger(value)
+    )
+    if len(candidates) == 1:
+        name = candidates[0]
+        note("coercion", "ledger", f'ledger under "{name}"', obj[name])
+        return obj[name], name
+    if candidates:
+        raise ContractError(
+            f"no ledger field, and several ledger-like lists: {', '.join(candidates)}",
+            field="ledger",
+        )
+    other_lists = sorted(
+        str(name)
+        for name, value in obj.items()
+        if name not in _BALANCE_FIELDS and isinstance(value, list | Mapping) and value
+    )
+    if other_lists:
+        raise ContractError(
+            f"no ledger field, but unrecognised lists: {', '.join(other_lists)}",
+            field="ledger",
+        )
+    note("missing_field", "ledger")
+    return [], "ledger"
 
 
 def parse_ledger_statement(raw: bytes) -> list[LedgerEntry]:
@@ -336,13 +612,15 @@ def parse_ledger_statement(raw: bytes) -> list[LedgerEntry]:
 
 def parse_balance(value: Any) -> Balance:
     obj = _obj(value, "")
-    ledger, _ = unwrap_list(obj.get("ledger", []), "ledger")
+    raw_ledger, ledger_name = _ledger_payload(obj)
+    _known(obj, "", _BALANCE_FIELDS | {ledger_name})
+    ledger, _ = unwrap_list(raw_ledger, ledger_name)
     return Balance(
         balance=_money(obj, "balance", ""),
         currency=_opt_str(obj, "currency", "", DEFAULT_CURRENCY) or DEFAULT_CURRENCY,
         tier=_text(obj, "tier", ""),
         discount=_opt_money(obj, "discount", ""),
-        ledger=_each(ledger, "ledger", parse_ledger_entry),
+        ledger=_each(ledger, ledger_name, parse_ledger_entry),
     )
 
 
@@ -538,12 +816,14 @@ def order_request_body(*, items: Sequence[OrderLineRequest], external_id: str) -
 
 def parse_webhook_endpoint(value: Any, ctx: str = "") -> WebhookEndpoint:
     obj = _obj(value, ctx)
+    _known(obj, ctx, _WEBHOOK_ENDPOINT_FIELDS)
     return WebhookEndpoint(
         id=_str(obj, "id", ctx),
         url=_str(obj, "url", ctx),
         events=_str_list(obj, "events", ctx),
         created_at=_opt_datetime(obj, "createdAt", ctx),
-        secret=_opt_str(obj, "secret", ctx),
+        # Returned only at registration: its absence from a listing is the contract.
+        secret=_opt_str(obj, "secret", ctx) if "secret" in obj else None,
     )
 
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
+from .observations import Rejected
+
 T = TypeVar("T")
 
 KeysStatus = Literal["pending", "partially_delivered", "delivered"]
@@ -61,7 +63,9 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     page: int
     page_size: int
-    total: int | None  # None when upstream did not say
+    total: int | None  # None when upstream did not say (counts rejected records too)
+    # Records of this page that could not be read (lenient listings only).
+    rejected: tuple[Rejected, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

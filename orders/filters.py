@@ -1,11 +1,16 @@
 """Filters of the purchase order and customer lists (django-filter)."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from backoffice.lists import ListFilterSet
 
+from . import selectors
 from .models import Customer, PurchaseOrder
 
 
@@ -19,10 +24,16 @@ class PurchaseOrderFilter(ListFilterSet):
         label="Created from / to",
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
+    awaiting_keys_hours = django_filters.NumberFilter(
+        method="filter_awaiting_keys",
+        label="Awaiting keys for over (hours)",
+        min_value=0,
+        max_value=24 * 365,
+    )
 
     class Meta:
         model = PurchaseOrder
-        fields = ["q", "status", "source", "customer", "created"]
+        fields = ["q", "status", "source", "customer", "created", "awaiting_keys_hours"]
 
     def filter_q(
         self, queryset: QuerySet[PurchaseOrder], name: str, value: str
@@ -31,6 +42,14 @@ class PurchaseOrderFilter(ListFilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(external_id__icontains=value) | Q(upstream_id__icontains=value))
+
+    def filter_awaiting_keys(
+        self, queryset: QuerySet[PurchaseOrder], name: str, value: Decimal | None
+    ) -> QuerySet[PurchaseOrder]:
+        if value is None:
+            return queryset
+        since = timezone.now() - timedelta(hours=float(value))
+        return selectors.purchase_orders_awaiting_keys_before(queryset, before=since)
 
 
 class CustomerFilter(ListFilterSet):

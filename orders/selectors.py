@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from backoffice.models import AuditEvent
@@ -76,6 +78,16 @@ def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:
             )
         )
         .order_by("pk")
+    )
+
+
+def purchase_orders_awaiting_keys_before(
+    queryset: QuerySet[PurchaseOrder], *, before: datetime
+) -> QuerySet[PurchaseOrder]:
+    """POs still waiting for keys that were sent upstream before `before` (imported
+    orders have no submission time of ours: their creation time counts)."""
+    return queryset.filter(status__in=PurchaseOrder.AWAITING_KEYS_STATUSES).filter(
+        Q(submitted_at__lt=before) | Q(submitted_at__isnull=True, created_at__lt=before)
     )
 
 

@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="one log line per request (the demo turns it off: --no-access-log)",
     )
+    parser.add_argument(
+        "--drift",
+        action="store_true",
+        help="serve the answers bent as a real supplier might (1/0 booleans, money as "
+        "numbers, epoch timestamps, keys as objects, ledger renamed) and a few broken records",
+    )
     args = parser.parse_args(argv)
     # UTC timestamps: the log must read the same whatever TZ the host (or Django) sets.
     handler = logging.StreamHandler(sys.stdout)
@@ -103,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency,
         fail_rate=args.fail_rate,
         rate_limit_rate=args.rate_limit_rate,
+        drift=args.drift,
     )
     generated = time.perf_counter() - started
     server = make_server(
@@ -122,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"Listening on {url}", flush=True)
     print(f"API key: {args.api_key}", flush=True)
+    if sandbox.drift is not None:
+        broken = ", ".join(f"{sku} ({why})" for sku, why in sandbox.drift.broken.items())
+        print(f"Drifting answers; broken records: {broken or 'none'}", flush=True)
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

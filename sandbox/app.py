@@ -4,8 +4,9 @@ Plain werkzeug. Every answer is JSON; every refusal is the contract's
 ``{"error": {"code", "message"}}``; an unexpected exception is logged and answered
 500 ``internal_error`` without a traceback.
 
-Paging choices: ``pageSize`` above 500 and ``limit`` above 200 are clamped to the
-maximum (the response's ``pageSize`` says what was applied), not refused.
+Paging limits are the contract's: ``pageSize`` above 500, ``limit`` above 200 or a
+``page`` beyond 999,999,999 is refused with 400 ``invalid_request``, as the spec
+forbids them (a clamped answer would let a client believe it got what it asked for).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ logger = logging.getLogger("sandbox.app")
 
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 100, 500
 ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX = 50, 200
+PAGE_MAX = 999_999_999
 MAX_BODY = 1_000_000
 _POSITIVE_INT = re.compile(r"[0-9]{1,9}")
 _STATUS_CODES = {
@@ -217,9 +219,9 @@ class SandboxApp:
         raw = request.args.get(name)
         if raw is None:
             return default
-        if not _POSITIVE_INT.fullmatch(raw) or int(raw) < 1:
-            raise bad_request(f"{name} must be a positive integer, got {raw!r}.")
-        return min(int(raw), maximum)
+        if not _POSITIVE_INT.fullmatch(raw) or not 1 <= int(raw) <= maximum:
+            raise bad_request(f"{name} must be an integer from 1 to {maximum}, got {raw!r}.")
+        return int(raw)
 
     @staticmethod
     def _items(body: dict[str, Any]) -> tuple[list[tuple[str, Any]], str | None]:
@@ -252,7 +254,7 @@ class SandboxApp:
         return json_response({"service": "Licendi Reseller API sandbox", "openapi": "/api/openapi"})
 
     def on_products(self, request: Request) -> Response:
-        page = self._positive_int(request, "page", 1, 10**9)
+        page = self._positive_int(request, "page", 1, PAGE_MAX)
         page_size = self._positive_int(request, "pageSize", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
         category = request.args.get("category") or None
         with self.sb.lock:
@@ -260,6 +262,8 @@ class SandboxApp:
                 page=page, page_size=page_size, category=category
             )
             items = [product.to_list_item() for product in products]
+        if self.sb.drift is not None:
+            items = [self.sb.drift.product_item(item) for item in items]
         return json_response({"items": items, "page": page, "pageSize": page_size, "total": total})
 
     def on_product(self, request: Request, sku: str) -> Response:
@@ -267,17 +271,27 @@ class SandboxApp:
             product = self.sb.catalog.get(sku)
             if product is None:
                 raise ApiError(404, "not_found", f"No product with sku {sku!r}.")
-            return json_response(product.to_detail())
+            detail = product.to_detail()
+        if self.sb.drift is not None:
+            detail = self.sb.drift.product_detail(detail)
+        return json_response(detail)
 
     def on_balance(self, request: Request) -> Response:
-        return json_response(self.sb.state.balance_view())
+        body = self.sb.state.balance_view()
+        if self.sb.drift is not None:
+            body = self.sb.drift.balance(body)
+        return json_response(body)
 
     def on_orders(self, request: Request) -> Response:
-        page = self._positive_int(request, "page", 1, 10**9)
+        page = self._positive_int(request, "page", 1, PAGE_MAX)
         limit = self._positive_int(request, "limit", ORDERS_LIMIT_DEFAULT, ORDERS_LIMIT_MAX)
         with self.sb.lock:
             orders, total = self.sb.state.list_orders(page=page, limit=limit)
-            items = [order.to_api(with_keys=False) for order in orders]
+            if self.sb.drift is not None:
+                # The drifting supplier lists orders with their keys, as objects.
+                items = [self.sb.drift.order(order.to_api()) for order in orders]
+            else:
+                items = [order.to_api(with_keys=False) for order in orders]
         return json_response({"items": items, "page": page, "pageSize": limit, "total": total})
 
     def on_order_create(self, request: Request) -> Response:
@@ -297,6 +311,8 @@ class SandboxApp:
         )
         with self.sb.lock:
             body = order.to_api()
+        if self.sb.drift is not None:
+            body = self.sb.drift.order(body)
         if replayed:
             return json_response(body, 200, {"Idempotent-Replayed": "true"})
         return json_response(body, 201)
@@ -309,7 +325,10 @@ class SandboxApp:
 
     def on_order(self, request: Request, order_id: str) -> Response:
         with self.sb.lock:
-            return json_response(self._order(order_id).to_api())
+            body = self._order(order_id).to_api()
+        if self.sb.drift is not None:
+            body = self.sb.drift.order(body)
+        return json_response(body)
 
     def on_order_keys(self, request: Request, order_id: str) -> Response:
         with self.sb.lock:

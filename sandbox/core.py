@@ -12,6 +12,7 @@ import httpx
 from .app import SandboxApp
 from .catalog import Catalog
 from .delivery import DeliveryQueue, Sender, http_sender
+from .drift import Drift
 from .faults import Faults
 from .money import CURRENCY, fmt
 from .state import SupplierState
@@ -25,6 +26,9 @@ class Sandbox:
     Python methods below change the supplier's world the way things happen outside
     the back-office (price moves, stock, dashboard orders, late keys); the same
     actions are reachable over HTTP under ``/_sandbox/``.
+
+    ``drift=True`` serves the contract's answers bent as a real supplier might bend
+    them, plus a few unreadable records (see :mod:`sandbox.drift`).
 
     ``requests`` lists every /api call received (faulted ones included, control
     calls not), for call counting. To provoke 409 ``request_in_progress``, inject
@@ -46,6 +50,7 @@ class Sandbox:
         latency: float = 0.0,
         fail_rate: float = 0.0,
         rate_limit_rate: float = 0.0,
+        drift: bool = False,
     ) -> None:
         if products < 0:
             raise ValueError("products must not be negative")
@@ -78,6 +83,8 @@ class Sandbox:
             discount=Decimal(discount),
             on_event=self._queue_event,
         )
+        # Answers bent the way a real supplier might (see sandbox.drift); None: the contract.
+        self.drift: Drift | None = Drift(self.catalog.product_skus()) if drift else None
         self.app = SandboxApp(self)
 
     # --- transport --------------------------------------------------------------------

@@ -16,6 +16,7 @@ The rules:
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -63,6 +64,8 @@ EXPECTED: dict[str, Rule] = {
     "healthz": public(200),
     "accounts_login": public(301),  # Django's default login address -> the login page
     "backoffice:audit_list": page(p.VIEW_AUDIT),
+    "backoffice:upstream_problems": page(p.VIEW),
+    "backoffice:drift_acknowledge": action(p.RUN_SYNCS),
     "backoffice:user_list": page(p.MANAGE_USERS),
     "backoffice:user_create": page(p.MANAGE_USERS),
     "backoffice:user_edit": page(p.MANAGE_USERS),
@@ -70,6 +73,13 @@ EXPECTED: dict[str, Rule] = {
     "backoffice:user_activate": action(p.MANAGE_USERS),
     "backoffice:lockout_list": page(p.MANAGE_USERS),
     "backoffice:lockout_lift": action(p.MANAGE_USERS),
+    # --- home dashboard and notifications (every staff user: their own inbox) ---
+    "dashboard_live": page(p.VIEW),
+    "notifications:inbox": page(p.VIEW),
+    "notifications:preferences": page(p.VIEW),
+    "notifications:mark_read": action(p.VIEW),
+    "notifications:open": action(p.VIEW),
+    "notifications:mark_all_read": action(p.VIEW),
     # --- catalog ---
     "catalog:product_list": page(p.VIEW),
     "catalog:product_detail": page(p.VIEW),
@@ -125,6 +135,19 @@ EXPECTED: dict[str, Rule] = {
     "webhooks:endpoint_rotate": action(p.MANAGE_WEBHOOKS),
     "webhooks:endpoint_rotate_finish": action(p.MANAGE_WEBHOOKS),
     "webhooks:endpoint_orphan_delete": action(p.MANAGE_WEBHOOKS),
+    # --- sales channel: Admin pages, and the API (token-authenticated, never a session) ---
+    "channel:client_list": page(p.MANAGE_USERS),
+    "channel:client_detail": page(p.MANAGE_USERS),
+    "channel:client_rotate": action(p.MANAGE_USERS),
+    "channel:client_secret_rotate": action(p.MANAGE_USERS),
+    "channel:client_revoke": action(p.MANAGE_USERS),
+    "channel:client_calls": page(p.MANAGE_USERS),
+    "channel:callback_resend": action(p.MANAGE_USERS),
+    "channel_api:openapi-json": public(200),
+    "channel_api:api-root": public(404),  # ninja's path anchor; nothing is served there
+    "channel_api:offers": public(401),  # no token: 401, whoever is logged in
+    "channel_api:fulfilments": public(405),  # POST-only
+    "channel_api:fulfilment_get": public(401),
 }
 
 EXCLUDED_NAMESPACES = ("admin",)
@@ -264,11 +287,65 @@ def _webhook_endpoint() -> dict[str, Any]:
     return {"pk": WebhookEndpointFactory().pk}
 
 
+def _notification() -> dict[str, Any]:
+    from notifications.models import Notification, NotificationKind
+
+    note = Notification.objects.create(
+        recipient=make_user("sample-recipient", "Approver"),
+        kind=NotificationKind.APPROVAL_NEEDED,
+        dedupe_key="sample",
+        title="Sample",
+        link="/",
+    )
+    return {"pk": note.pk}
+
+
+def _api_client() -> dict[str, Any]:
+    from channel.services import client_create
+
+    issued = client_create(
+        name="Sample shop",
+        daily_spend_cap=Decimal("100.00"),
+        order_spend_cap=Decimal("50.00"),
+        approval_threshold=Decimal("50.00"),
+    )
+    return {"pk": issued.client.pk}
+
+
+def _callback_delivery() -> dict[str, Any]:
+    from channel.models import CallbackDelivery, Fulfilment
+    from channel.services import client_create
+    from tests.orders.factories import CustomerFactory
+
+    client = client_create(
+        name="Callback shop",
+        daily_spend_cap=Decimal("100.00"),
+        order_spend_cap=Decimal("50.00"),
+        approval_threshold=Decimal("50.00"),
+    ).client
+    fulfilment = Fulfilment.objects.create(
+        client=client,
+        idempotency_key="sample",
+        request_hash="0" * 64,
+        shop_order_id="sample",
+        customer=CustomerFactory(),
+        cost_total=Decimal("1.00"),
+        paid_total=Decimal("2.00"),
+        answer_status=202,
+    )
+    delivery = CallbackDelivery.objects.create(
+        client=client, fulfilment=fulfilment, msg_id="msg_sample", event_type="x", payload={}
+    )
+    return {"pk": delivery.pk}
+
+
 SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "backoffice:user_edit": _user,
     "backoffice:user_deactivate": _user,
     "backoffice:user_activate": _user,
     "backoffice:lockout_lift": _lockout,
+    "notifications:mark_read": _notification,
+    "notifications:open": _notification,
     "catalog:product_detail": _product,
     "catalog:sync_run_progress": _sync_run,
     "catalog:rule_edit": _pricing_rule,
@@ -298,6 +375,13 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "webhooks:endpoint_rotate": _webhook_endpoint,
     "webhooks:endpoint_rotate_finish": _webhook_endpoint,
     "webhooks:endpoint_orphan_delete": lambda: {"upstream_id": "wh-not-here"},
+    "channel:client_detail": _api_client,
+    "channel:client_rotate": _api_client,
+    "channel:client_secret_rotate": _api_client,
+    "channel:client_revoke": _api_client,
+    "channel:client_calls": _api_client,
+    "channel:callback_resend": _callback_delivery,
+    "channel_api:fulfilment_get": lambda: {"fulfilment_id": 1},
 }
 
 

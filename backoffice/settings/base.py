@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "orders",
     "wallet",
     "webhooks",
+    "dashboard",
+    "notifications",
+    "channel",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "backoffice.context_processors.navigation",
                 "wallet.context_processors.wallet_status",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -235,6 +239,8 @@ EMAIL_USE_SSL: bool = _email["EMAIL_USE_SSL"]
 EMAIL_FILE_PATH: str = _email["EMAIL_FILE_PATH"]
 EMAIL_TIMEOUT: int = _email["EMAIL_TIMEOUT"]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keys@reseller.example")
+# Where staff open the back-office: notification e-mails link to pages under it.
+BACKOFFICE_BASE_URL = env.str("BACKOFFICE_BASE_URL", default="http://127.0.0.1:8000")
 
 DJANGO_TABLES2_TEMPLATE = "partials/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle"}
@@ -282,8 +288,24 @@ PO_APPROVAL_THRESHOLD = env_decimal("PO_APPROVAL_THRESHOLD", "500.00")
 PRICE_GUARD_TOLERANCE_PERCENT = env_decimal("PRICE_GUARD_TOLERANCE_PERCENT", "2.0")
 MIN_MARGIN_PERCENT = env_decimal("MIN_MARGIN_PERCENT", "10.0")
 LOW_BALANCE_THRESHOLD = env_decimal("LOW_BALANCE_THRESHOLD", "200.00")
+# The home page lists, and notifications report, POs still awaiting their keys this long
+# after submission, and POs whose outcome stayed unknown this long.
+PENDING_DELIVERY_ALERT_HOURS = env.int("PENDING_DELIVERY_ALERT_HOURS", default=2)
+PO_UNKNOWN_ALERT_MINUTES = env.int("PO_UNKNOWN_ALERT_MINUTES", default=30)
 CATALOG_SYNC_CONCURRENCY = env.int("CATALOG_SYNC_CONCURRENCY", default=4)
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
+# A sync that cannot read more than this share of the records applies nothing.
+UPSTREAM_QUARANTINE_MAX_PERCENT = env_decimal("UPSTREAM_QUARANTINE_MAX_PERCENT", "5")
+
+# --- Sales channel ------------------------------------------------------------
+# Beat: a full refresh of the offers feed's change markers (the catalog's signal
+# refreshes them after each sync or repricing; this repairs anything a lost task missed).
+CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS = env.int(
+    "CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS", default=900
+)
+# Beat: fulfilments still waiting on their purchase order are checked this often.
+CHANNEL_FULFILMENT_SWEEP_SECONDS = env.int("CHANNEL_FULFILMENT_SWEEP_SECONDS", default=120)
+CHANNEL_CALLBACK_TIMEOUT_SECONDS = env.float("CHANNEL_CALLBACK_TIMEOUT_SECONDS", default=10.0)
 
 # --- Celery ------------------------------------------------------------------
 CATALOG_SYNC_INTERVAL_SECONDS = env.int("CATALOG_SYNC_INTERVAL_SECONDS", default=3600)
@@ -298,6 +320,7 @@ ORDER_IMPORT_INTERVAL_SECONDS = env.int("ORDER_IMPORT_INTERVAL_SECONDS", default
 ORDER_RECOVERY_INTERVAL_SECONDS = env.int("ORDER_RECOVERY_INTERVAL_SECONDS", default=60)
 ORDER_RECOVERY_AFTER_SECONDS = env.int("ORDER_RECOVERY_AFTER_SECONDS", default=45)
 WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", default=300)
+NOTIFICATIONS_SCAN_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SCAN_INTERVAL_SECONDS", default=60)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
@@ -362,6 +385,18 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-process-waiting": {
         "task": "webhooks.tasks.webhook_events_process_waiting",
         "schedule": WEBHOOK_RETRY_INTERVAL_SECONDS,
+    },
+    "notifications-scan": {
+        "task": "notifications.tasks.notifications_scan",
+        "schedule": NOTIFICATIONS_SCAN_INTERVAL_SECONDS,
+    },
+    "channel-offers-refresh": {
+        "task": "channel.tasks.offers_refresh",
+        "schedule": CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS,
+    },
+    "channel-fulfilments-sync": {
+        "task": "channel.tasks.fulfilments_sync_pending",
+        "schedule": CHANNEL_FULFILMENT_SWEEP_SECONDS,
     },
 }
 

@@ -38,9 +38,13 @@ class Outcome:
     message: str
 
 
-def purchase_order_confirm(*, purchase_order_id: int, user: User) -> Outcome:
+def purchase_order_confirm(
+    *, purchase_order_id: int, user: User, require_approval: bool = False
+) -> Outcome:
     """Freeze prices, number the PO, store its Idempotency-Key and queue it (or ask for
-    approval). A second confirmation (double click, second tab) changes nothing."""
+    approval: above PO_APPROVAL_THRESHOLD, or always with `require_approval`, which the
+    sales channel uses for a client's lower threshold). A second confirmation (double
+    click, second tab) changes nothing."""
     with transaction.atomic():
         po = lock_or_raise(purchase_order_id)
         if po.is_read_only:
@@ -62,7 +66,7 @@ def purchase_order_confirm(*, purchase_order_id: int, user: User) -> Outcome:
         po.idempotency_key = uuid.uuid4()
         po.confirmed_by = user
         po.confirmed_at = timezone.now()
-        needs_approval = approval_needed(po.total)
+        needs_approval = require_approval or approval_needed(po.total)
         transition(
             po,
             Status.AWAITING_APPROVAL if needs_approval else Status.QUEUED,

@@ -15,22 +15,23 @@ def sleeps(monkeypatch) -> list[float]:
     """The client's backoff delays, recorded instead of slept (retries stay fast)."""
     from django.conf import settings
 
-    import catalog.services
+    import catalog.services.sync
     from backoffice import upstream
-    from licendi import LicendiClient
+    from licendi import LicendiClient, Observations
 
     delays: list[float] = []
 
     def fast_client() -> LicendiClient:
-        return LicendiClient(
+        return upstream.RecordingClient(
             base_url=settings.LICENDI_BASE_URL,
             api_key=settings.LICENDI_API_KEY,
             max_retries=settings.LICENDI_MAX_RETRIES,
             transport=upstream._transport_override,
             sleep=delays.append,
+            observations=Observations(),
         )
 
-    monkeypatch.setattr(catalog.services, "licendi_client", fast_client)
+    monkeypatch.setattr(catalog.services.sync, "licendi_client", fast_client)
     return delays
 
 
@@ -55,3 +56,18 @@ def detail_requests(sandbox) -> int:
         for method, path in sandbox.requests
         if method == "GET" and path.startswith("/api/products/")
     )
+
+
+@pytest.fixture
+def drifting(settings, sleeps) -> Iterator[object]:
+    """The same 200-product sandbox serving drifting answers and three broken records."""
+    from backoffice.upstream import use_transport
+    from sandbox import Sandbox
+
+    sandbox = Sandbox(products=PRODUCTS, seed=11, api_key=SANDBOX_API_KEY, drift=True)
+    settings.LICENDI_BASE_URL = "http://sandbox.test"
+    settings.LICENDI_API_KEY = SANDBOX_API_KEY
+    settings.CATALOG_SYNC_PAGE_SIZE = 100
+    settings.CATALOG_SYNC_CONCURRENCY = 4
+    with use_transport(sandbox.transport()):
+        yield sandbox

@@ -293,7 +293,7 @@ def test_repricing_waits_while_a_sync_or_another_repricing_holds_the_pricing_loc
     import psycopg
     from django.db import connection, connections
 
-    from catalog.services import _PRICING_LOCK_KEY
+    from catalog.services.pricing import PRICING_LOCK_KEY
 
     if connection.vendor != "postgresql":
         pytest.skip("the pricing lock is a PostgreSQL advisory lock")
@@ -306,7 +306,7 @@ def test_repricing_waits_while_a_sync_or_another_repricing_holds_the_pricing_loc
         dbname=settings["NAME"],
         autocommit=True,
     )
-    holder.execute("SELECT pg_advisory_lock(%s)", [_PRICING_LOCK_KEY])
+    holder.execute("SELECT pg_advisory_lock(%s)", [PRICING_LOCK_KEY])
     done = threading.Event()
 
     def reprice() -> None:
@@ -321,7 +321,7 @@ def test_repricing_waits_while_a_sync_or_another_repricing_holds_the_pricing_loc
     try:
         assert not done.wait(0.5)  # blocked behind the holder
     finally:
-        holder.execute("SELECT pg_advisory_unlock(%s)", [_PRICING_LOCK_KEY])
+        holder.execute("SELECT pg_advisory_unlock(%s)", [PRICING_LOCK_KEY])
         holder.close()
     worker.join(timeout=30)
     assert done.is_set()

@@ -40,7 +40,7 @@ def test_list_issues_the_same_bounded_number_of_queries_whatever_the_page_size(
     from django.test.utils import CaptureQueriesContext
 
     client = client_for("Viewer")
-    client.get(LIST)  # the first page caches the brand filter's choices
+    client.get(LIST)  # warms the caches: the brand filter's choices, the notification badge
     counts = []
     for per_page in (25, 100):
         with CaptureQueriesContext(connection) as queries:
@@ -268,12 +268,28 @@ def test_sync_now_queues_the_task_on_commit(sb, client_for, django_capture_on_co
         response = client.post(reverse("catalog:sync_now"))
 
     assert response.status_code == 302
-    assert len(callbacks) == 1
+    # The sync task, then what the sync's combinations_changed signal queues (the sales
+    # channel's offers refresh).
+    assert len(callbacks) == 2
     run = SyncRun.objects.get()
     assert run.trigger == SyncRun.Trigger.MANUAL and run.status == SyncRun.Status.SUCCEEDED
     assert run.triggered_by.groups.filter(name="Buyer").exists()
     assert client_for("Viewer").post(reverse("catalog:sync_now")).status_code == 403
     assert client_for("Buyer").get(reverse("catalog:sync_now")).status_code == 405
+
+
+def test_sync_now_while_a_sync_runs_queues_nothing_and_says_so(
+    client_for, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    running = SyncRun.objects.create(started_at=now, heartbeat_at=now, trigger=SyncRun.Trigger.BEAT)
+    client = client_for("Buyer")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(reverse("catalog:sync_now"), follow=True)
+
+    assert callbacks == []
+    assert f"Sync #{running.pk} is already running." in response.content.decode()
+    assert SyncRun.objects.count() == 1
 
 
 def test_management_command_draws_a_progress_bar(sb):

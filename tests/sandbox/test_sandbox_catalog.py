@@ -52,11 +52,15 @@ def test_pages_cover_every_product_once_in_sku_order(api: httpx.Client) -> None:
     assert past_the_end["items"] == [] and past_the_end["total"] == 200
 
 
-def test_default_page_size_is_100_and_above_500_is_clamped() -> None:
+def test_default_page_size_is_100_and_above_500_is_refused_as_the_spec_says() -> None:
     with client_for(Sandbox(products=700, seed=3)) as client:
         assert len(client.get("/api/products").json()["items"]) == 100
-        body = client.get("/api/products", params={"pageSize": 9999}).json()
+        body = client.get("/api/products", params={"pageSize": 500}).json()
         assert body["pageSize"] == 500 and len(body["items"]) == 500
+        refused = client.get("/api/products", params={"pageSize": 501})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "invalid_request"
+        assert client.get("/api/orders", params={"limit": 201}).status_code == 400
 
 
 def test_category_filter(api: httpx.Client) -> None:

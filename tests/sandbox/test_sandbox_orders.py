@@ -277,7 +277,8 @@ def test_orders_list_newest_first_without_keys(sb: Sandbox, api: httpx.Client, s
     assert all("keys" not in item for o in body["items"] for item in o["items"])
     limited = api.get("/api/orders", params={"limit": 2}).json()
     assert [o["id"] for o in limited["items"]] == list(reversed(ids))[:2]
-    assert api.get("/api/orders", params={"limit": 1000}).json()["pageSize"] == 200
+    assert api.get("/api/orders", params={"limit": 200}).json()["pageSize"] == 200
+    assert api.get("/api/orders", params={"limit": 1000}).status_code == 400
     detail = api.get(f"/api/orders/{ids[0]}").json()
     assert detail["invoice"]["number"].startswith("INV-") and detail["items"][0]["keys"]
     assert api.get("/api/orders/ord-nope").status_code == 404

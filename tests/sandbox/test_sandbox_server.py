@@ -114,3 +114,30 @@ def test_log_lines_never_carry_keys(server: tuple[str, subprocess.Popen[str]]) -
     # The key is printed once at start-up, never in a request line.
     assert output.count(API_KEY) == 1
     assert not re.search(r"[A-Z0-9]{5}(-[A-Z0-9]{5}){4}", output)
+
+
+AUTH = ("--api-key", API_KEY)
+
+
+def test_drift_flag_serves_the_drifting_answers_and_names_the_broken_records() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", "0", "--products", "60", "--drift", *AUTH],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    try:
+        lines = [process.stdout.readline() for _ in range(4)]
+        url = next(m.group(1) for line in lines if (m := re.search(r"on (http://\S+)", line)))
+        broken = next(line for line in lines if line.startswith("Drifting answers"))
+        assert "list price is not a number" in broken
+        products = httpx.get(f"{url}/api/products", headers={"X-Api-Key": API_KEY}).json()
+        assert {item["inStock"] for item in products["items"]} <= {0, 1}
+        balance = httpx.get(f"{url}/api/balance", headers={"X-Api-Key": API_KEY}).json()
+        assert "ledger" not in balance and balance["entries"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,7 +16,7 @@ BAR_WIDTH = 30
 class Command(BaseCommand):
     help = "Mirror the Licendi catalog now (the same service as the scheduled task)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         self._last_draw = 0.0
         run = catalog_sync(trigger=SyncRun.Trigger.COMMAND, progress=self._draw)
         self.stdout.write("")
@@ -23,9 +24,11 @@ class Command(BaseCommand):
             raise CommandError(run.error)
         if run.status == SyncRun.Status.FAILED:
             raise CommandError(f"Sync #{run.pk} failed: {run.error}")
+        seconds = run.duration.total_seconds() if run.duration is not None else 0.0
+        quarantined = f", {run.quarantined} quarantined" if run.quarantined else ""
         self.stdout.write(
             self.style.SUCCESS(
-                f"Sync #{run.pk} succeeded in {run.duration.total_seconds():.1f}s: "
+                f"Sync #{run.pk} succeeded{quarantined} in {seconds:.1f}s: "
                 f"{run.seen} seen, {run.created} created, {run.updated} updated, "
                 f"{run.unchanged} unchanged, {run.deactivated} deactivated, "
                 f"{run.price_changes} price changes, {run.detail_requests} detail requests."

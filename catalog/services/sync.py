@@ -1,299 +1,39 @@
-"""State changes of the catalog: the sync from Licendi, pricing rules and selling prices.
+"""The catalog sync: read the Licendi catalog, fetch what changed, apply it in one go.
 
-Called alike by views, the Celery task and the management command.
+Called alike by the Celery task and the management command.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
-from django.http import HttpRequest
+from django.db import transaction
 from django.utils import timezone
 
 import licendi
-from backoffice.audit import audit_record
-from backoffice.models import AuditEvent
 from backoffice.upstream import licendi_client
+from backoffice.upstream_problems import quarantine_record
 
-from .bulk import bulk_insert, bulk_set
-from .models import Axis, Category, Combination, PriceChange, PricingRule, Product, SyncRun
-from .pricing import RuleBook
+from ..bulk import BATCH_ROWS, bulk_insert, bulk_set, chunks, concrete_field
+from ..models import Axis, Category, Combination, PriceChange, Product, SyncRun
+from ..pricing import RuleBook
+from ..signals import combinations_changed
+from .pricing import pricing_lock
+from .runs import Progress, ProgressCallback, sync_run_start
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-ProgressCallback = Callable[[SyncRun], None]
-
-# Rows per INSERT/UPDATE statement and ids per IN (...) list: well under SQLite's
-# parameter limit and large enough that 60,000 combinations take few round trips.
-BATCH_SIZE = 1000
-# Progress is written to the run row at most this often (the live page polls every 2 s).
-PROGRESS_WRITE_SECONDS = 0.5
-
-
-def _chunks(values: Sequence[T], size: int = BATCH_SIZE) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-# --- pricing ---------------------------------------------------------------------------
-
-_PRICED_FIELDS = ["selling_price", "margin", "margin_percent", "priced_by_rule"]
-# Any 64-bit number unique in the project: the advisory lock that serialises repricing.
-_PRICING_LOCK_KEY = 0x6361745F70726963  # "cat_pric"
-
-
-def _pricing_lock() -> None:
-    """Serialise writers of selling prices until the current transaction ends.
-
-    A sync applying new net prices and a rule change repricing the same rows would
-    otherwise each compute margins from what the other has not committed yet. SQLite
-    serialises writers by itself.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PRICING_LOCK_KEY])
-
-
-def pricing_apply(*, where: Q | None = None) -> int:
-    """Recompute selling price, margin and margin % of the combinations matching `where`
-    (all of them when None) from the active pricing rules; returns how many changed.
-
-    Rows whose figures are already right are not written, so running it twice is cheap
-    and a sync that changed nothing writes nothing.
-    """
-    with transaction.atomic():
-        _pricing_lock()
-        book = RuleBook.load()
-        rows = (
-            Combination.objects.filter(where or Q())
-            .order_by()
-            .values_list(
-                "id",
-                "product_id",
-                "product__category_id",
-                "product__brand",
-                "net_price",
-                "price",
-                "selling_price",
-                "margin",
-                "margin_percent",
-                "priced_by_rule_id",
-            )
-        )
-        changed: list[tuple[Any, ...]] = []
-        for row in rows.iterator(chunk_size=5000):
-            pk, product_id, category_id, brand, net, rrp, *current = row
-            priced = book.price(
-                product_id=product_id, category_id=category_id, brand=brand, net=net, rrp=rrp
-            )
-            wanted = [priced.selling_price, priced.margin, priced.margin_percent, priced.rule_id]
-            if wanted != current:
-                changed.append((pk, *wanted))
-        bulk_set(Combination, _PRICED_FIELDS, changed)
-        return len(changed)
-
-
-def _rule_targets(rule: PricingRule) -> Q:
-    """The combinations a rule can price (whether or not a more specific rule wins)."""
-    if rule.scope == PricingRule.Scope.PRODUCT:
-        return Q(product_id=rule.product_id)
-    if rule.scope == PricingRule.Scope.BRAND:
-        return Q(product__brand__iexact=rule.brand)
-    if rule.scope == PricingRule.Scope.CATEGORY:
-        return Q(product__category_id=rule.category_id)
-    return Q()
-
-
-def _rule_snapshot(rule: PricingRule) -> dict[str, Any]:
-    return {
-        "scope": rule.scope,
-        "category": rule.category.name if rule.category_id else None,
-        "brand": rule.brand or None,
-        "product": rule.product.sku if rule.product_id else None,
-        "kind": rule.kind,
-        "value": str(rule.value),
-        "rounding": rule.rounding,
-        "is_active": rule.is_active,
-    }
-
-
-class PricingRuleConflict(Exception):
-    """Another active rule already targets the same default/category/brand/product."""
-
-
-def _save_rule(rule: PricingRule, **kwargs: Any) -> None:
-    try:
-        with transaction.atomic():
-            rule.save(**kwargs)
-    except IntegrityError as exc:
-        raise PricingRuleConflict("An active rule already exists for this target.") from exc
-
-
-@transaction.atomic
-def pricing_rule_create(
-    *, rule: PricingRule, user: Any, request: HttpRequest | None = None
-) -> PricingRule:
-    """Store a new (unsaved) rule, audit it and reprice what it targets."""
-    if rule.pk is not None:
-        raise ValueError("pricing_rule_create takes an unsaved rule")
-    rule.updated_by = user
-    _save_rule(rule)
-    repriced = pricing_apply(where=_rule_targets(rule))
-    audit_record(
-        action=AuditEvent.Action.PRICING_RULE_CHANGE,
-        actor=user,
-        request=request,
-        target=rule,
-        summary=f"Created pricing rule: {rule}",
-        details={"change": "create", "after": _rule_snapshot(rule), "repriced": repriced},
-    )
-    return rule
-
-
-@transaction.atomic
-def pricing_rule_update(
-    *, rule: PricingRule, user: Any, request: HttpRequest | None = None
-) -> PricingRule:
-    """Save edits made to `rule` (a form's instance), audit before/after, reprice both
-    the old and the new targets (the scope may have moved)."""
-    before = PricingRule.objects.select_related("category", "product").get(pk=rule.pk)
-    rule.updated_by = user
-    _save_rule(rule)
-    repriced = pricing_apply(where=_rule_targets(before) | _rule_targets(rule))
-    audit_record(
-        action=AuditEvent.Action.PRICING_RULE_CHANGE,
-        actor=user,
-        request=request,
-        target=rule,
-        summary=f"Changed pricing rule: {rule}",
-        details={
-            "change": "update",
-            "before": _rule_snapshot(before),
-            "after": _rule_snapshot(rule),
-            "repriced": repriced,
-        },
-    )
-    return rule
-
-
-@transaction.atomic
-def pricing_rule_delete(*, rule: PricingRule, user: Any, request: HttpRequest | None = None) -> int:
-    """Delete a rule and reprice what it targeted; returns how many prices changed."""
-    snapshot = _rule_snapshot(rule)
-    targets = _rule_targets(rule)
-    rule_id, label = rule.pk, str(rule)
-    rule.delete()
-    repriced = pricing_apply(where=targets)
-    audit_record(
-        action=AuditEvent.Action.PRICING_RULE_CHANGE,
-        actor=user,
-        request=request,
-        target_type=PricingRule._meta.label,
-        target_id=str(rule_id),
-        summary=f"Deleted pricing rule: {label}",
-        details={"change": "delete", "before": snapshot, "repriced": repriced},
-    )
-    return repriced
-
-
-# --- sync: locking and progress ---------------------------------------------------------
-
-
-def _sync_run_start(*, trigger: str, user: Any) -> SyncRun:
-    """A new running SyncRun, or a finished "skipped" one when another sync holds the lock.
-
-    The lock is the partial unique index on status='running': the INSERT itself is the
-    atomic test-and-set, on PostgreSQL and SQLite alike. A running row whose heartbeat is
-    older than the task hard time limit belongs to a dead worker and is taken over.
-    """
-    triggered_by = user if getattr(user, "is_authenticated", False) else None
-    for _attempt in range(2):
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                return SyncRun.objects.create(
-                    started_at=now,
-                    heartbeat_at=now,
-                    status=SyncRun.Status.RUNNING,
-                    trigger=trigger,
-                    triggered_by=triggered_by,
-                )
-        except IntegrityError:
-            stale_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-            taken_over = SyncRun.objects.filter(
-                status=SyncRun.Status.RUNNING, heartbeat_at__lt=stale_before
-            ).update(
-                status=SyncRun.Status.FAILED,
-                finished_at=now,
-                error="Abandoned: no progress for longer than the task time limit; "
-                "taken over by a new sync.",
-            )
-            if not taken_over:
-                break
-    holder = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).values_list("pk", flat=True)
-    now = timezone.now()
-    return SyncRun.objects.create(
-        started_at=now,
-        heartbeat_at=now,
-        finished_at=now,
-        status=SyncRun.Status.SKIPPED,
-        trigger=trigger,
-        triggered_by=triggered_by,
-        phase=SyncRun.Phase.DONE,
-        error=f"Another sync was running (run #{holder.first()}).",
-    )
-
-
-class _Progress:
-    """Writes the run's progress to its row (throttled) and tells an optional listener."""
-
-    FIELDS = ("phase", "progress_done", "progress_total", "seen", "detail_requests")
-
-    def __init__(self, run: SyncRun, listener: ProgressCallback | None) -> None:
-        self.run = run
-        self.listener = listener
-        self._written = 0.0
-
-    def report(
-        self,
-        *,
-        phase: str | None = None,
-        done: int | None = None,
-        total: int | None = None,
-        force: bool = False,
-    ) -> None:
-        run = self.run
-        if phase is not None:
-            run.phase = phase
-        if done is not None:
-            run.progress_done = done
-        if total is not None:
-            run.progress_total = total
-        now = time.monotonic()
-        if force or now - self._written >= PROGRESS_WRITE_SECONDS:
-            self._written = now
-            run.heartbeat_at = timezone.now()
-            # A plain UPDATE in autocommit: the live page sees it at once.
-            SyncRun.objects.filter(pk=run.pk).update(
-                heartbeat_at=run.heartbeat_at, **{name: getattr(run, name) for name in self.FIELDS}
-            )
-        if self.listener is not None:
-            self.listener(run)
-
-
-# --- sync: fetching -----------------------------------------------------------------------
+QUARANTINE_SOURCE = "catalog.sync"
+LIST_ENDPOINT = "GET /api/products"
+DETAIL_ENDPOINT = "GET /api/products/{sku}"
 
 
 def list_fingerprint(item: licendi.Product) -> str:
@@ -323,9 +63,38 @@ class _Snapshot:
     details: dict[str, licendi.ProductDetail] = field(default_factory=dict)
     known: dict[str, tuple[str, bool]] = field(default_factory=dict)  # sku -> (fp, active)
     complete: bool = True
+    # Records that could not be read, skipped: from the list, and from the details.
+    list_rejected: list[licendi.Rejected] = field(default_factory=list)
+    detail_rejected: dict[str, licendi.Rejected] = field(default_factory=dict)
+
+    @property
+    def listed(self) -> int:
+        """Records in the list, readable or not."""
+        return len(self.items) + len(self.list_rejected)
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.list_rejected) + len(self.detail_rejected)
+
+    @property
+    def quarantined_skus(self) -> set[str]:
+        """Products that are upstream but unreadable: never "vanished"."""
+        skus = set(self.detail_rejected)
+        skus.update(r.ref for r in self.list_rejected if _has_sku(r))
+        return skus
+
+    @property
+    def unnamed_rejects(self) -> int:
+        """List records too broken to tell which product they are."""
+        return sum(1 for r in self.list_rejected if not _has_sku(r))
 
 
-def _fetch(run: SyncRun, progress: _Progress) -> _Snapshot:
+def _has_sku(record: licendi.Rejected) -> bool:
+    raw = record.raw
+    return isinstance(raw, dict) and raw.get("sku") not in (None, "")
+
+
+def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
     snapshot = _Snapshot()
     last_total: int | None = None
     with licendi_client() as client:
@@ -333,12 +102,17 @@ def _fetch(run: SyncRun, progress: _Progress) -> _Snapshot:
         for page in client.iter_product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
             for item in page.items:
                 snapshot.items[item.sku] = item
+            snapshot.list_rejected.extend(
+                # A record named only by its position: say on which page.
+                replace(r, ref=f"page {page.page} {r.ref}") if not _has_sku(r) else r
+                for r in page.rejected
+            )
             last_total = page.total
             run.seen = len(snapshot.items)
-            progress.report(done=run.seen, total=page.total)
+            progress.report(done=snapshot.listed, total=page.total)
         # Offset paging over a list that changed meanwhile can skip a product; then the
         # pass is not complete and nothing is deactivated on its evidence.
-        snapshot.complete = last_total is None or last_total == len(snapshot.items)
+        snapshot.complete = last_total is None or last_total == snapshot.listed
 
         snapshot.known = {
             sku: (fingerprint, active)
@@ -363,7 +137,7 @@ def _fetch_details(
     skus: list[str],
     snapshot: _Snapshot,
     run: SyncRun,
-    progress: _Progress,
+    progress: Progress,
 ) -> None:
     """GET each detail with bounded concurrency; the first failure (after the client's own
     retries of 429/5xx/network errors) cancels the rest and fails the sync."""
@@ -377,15 +151,49 @@ def _fetch_details(
             sku = futures[future]
             try:
                 snapshot.details[sku] = future.result()
+            except licendi.ContractError as exc:
+                # An answer that came but cannot be read: this product waits, the rest
+                # of the catalog goes on.
+                snapshot.detail_rejected[sku] = licendi.Rejected(
+                    ref=sku, reason=exc.message, field=exc.field, raw=exc.raw
+                )
             except licendi.LicendiError as exc:
                 raise SyncFailed(f"Product {sku}: {type(exc).__name__}: {exc}") from exc
-            progress.report(done=len(snapshot.details))
+            progress.report(done=len(snapshot.details) + len(snapshot.detail_rejected))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 class SyncFailed(Exception):
     """Upstream could not give a complete picture; the mirror was left as it was."""
+
+
+def _quarantine(run: SyncRun, snapshot: _Snapshot) -> None:
+    """Store the unreadable records of this run, then refuse to apply anything when
+    they are more than the allowed share: a wholesale change upstream (a renamed
+    field, a new money format) must not empty the mirror product by product."""
+    run_ref = run.quarantine_ref
+    quarantine_record(
+        source=QUARANTINE_SOURCE,
+        endpoint=LIST_ENDPOINT,
+        rejected=snapshot.list_rejected,
+        run_ref=run_ref,
+    )
+    quarantine_record(
+        source=QUARANTINE_SOURCE,
+        endpoint=DETAIL_ENDPOINT,
+        rejected=[snapshot.detail_rejected[sku] for sku in sorted(snapshot.detail_rejected)],
+        run_ref=run_ref,
+    )
+    run.quarantined = snapshot.quarantined
+    limit = Decimal(settings.UPSTREAM_QUARANTINE_MAX_PERCENT)
+    if snapshot.listed and Decimal(100 * snapshot.quarantined) > limit * snapshot.listed:
+        share = Decimal(100 * snapshot.quarantined) / snapshot.listed
+        raise SyncFailed(
+            f"{snapshot.quarantined} of {snapshot.listed} products could not be read "
+            f"({share:.1f} %, above the {limit} % limit): nothing was applied. "
+            "See Upstream problems for the reasons."
+        )
 
 
 # --- sync: applying -----------------------------------------------------------------------
@@ -462,7 +270,7 @@ def _wanted_combinations(detail: licendi.ProductDetail) -> list[_WantedCombinati
 
 def _product_ids(skus: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(skus):
+    for chunk in chunks(skus):
         found.update(Product.objects.filter(sku__in=chunk).values_list("sku", "pk"))
     return found
 
@@ -470,10 +278,10 @@ def _product_ids(skus: Sequence[str]) -> dict[str, int]:
 def _category_ids(names: Iterable[str]) -> dict[str, int]:
     wanted = sorted({name for name in names if name})
     Category.objects.bulk_create(
-        [Category(name=name) for name in wanted], ignore_conflicts=True, batch_size=BATCH_SIZE
+        [Category(name=name) for name in wanted], ignore_conflicts=True, batch_size=BATCH_ROWS
     )
     ids: dict[str, int] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         ids.update(Category.objects.filter(name__in=chunk).values_list("name", "id"))
     return ids
 
@@ -484,7 +292,7 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
     details = snapshot.details
     skus = sorted(details)
     with transaction.atomic():
-        _pricing_lock()
+        pricing_lock()
         category_ids = _category_ids(d.category for d in details.values())
         before = _product_ids(skus)
         rows = [
@@ -494,7 +302,7 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
         # The sync lock means no one else inserts products meanwhile: new ones are
         # streamed in, changed ones updated in place (first_seen_at kept).
         bulk_insert(Product, [row for row in rows if row.sku not in before])
-        attnames = [Product._meta.get_field(name).attname for name in _PRODUCT_UPDATE_FIELDS]
+        attnames = [concrete_field(Product, name).attname for name in _PRODUCT_UPDATE_FIELDS]
         bulk_set(
             Product,
             _PRODUCT_UPDATE_FIELDS,
@@ -507,15 +315,20 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
         product_ids = _product_ids(skus)
         run.created = len(skus) - len(before)
         run.updated = len(before)
-        run.unchanged = len(snapshot.items) - len(skus)
+        run.unchanged = len(snapshot.items) - len(skus) - len(snapshot.detail_rejected)
 
         _replace_axes(details, product_ids)
         price_changes = _upsert_combinations(details, product_ids, category_ids, now)
 
-        if snapshot.complete:
-            run.deactivated = _deactivate_missing(snapshot, now)
-        else:
+        if not snapshot.complete:
             run.error = "The product list changed while it was read: nothing was deactivated."
+        elif snapshot.unnamed_rejects:
+            run.error = (
+                f"{snapshot.unnamed_rejects} product records without a readable sku were "
+                "quarantined: nothing was deactivated."
+            )
+        else:
+            run.deactivated = _deactivate_missing(snapshot, now)
 
         _record_price_changes(price_changes, run, now)
         run.price_changes = len(price_changes)
@@ -536,9 +349,11 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
                 "deactivated",
                 "price_changes",
                 "detail_requests",
+                "quarantined",
                 "error",
             ]
         )
+        combinations_changed.send(sender=Combination, combination_ids=None)
 
 
 def _product_row(
@@ -567,7 +382,7 @@ def _product_row(
 
 def _replace_axes(details: dict[str, licendi.ProductDetail], product_ids: dict[str, int]) -> None:
     ids = sorted(product_ids.values())
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         Axis.objects.filter(product_id__in=chunk).delete()
     bulk_insert(
         Axis,
@@ -602,7 +417,7 @@ def _upsert_combinations(
     rules in the same pass (no second UPDATE of every row by pricing_apply)."""
     book = RuleBook.load()
     existing: dict[str, Combination] = {}
-    for chunk in _chunks(sorted(product_ids.values())):
+    for chunk in chunks(sorted(product_ids.values())):
         existing.update((c.order_sku, c) for c in Combination.objects.filter(product_id__in=chunk))
     wanted_skus: set[str] = set()
     to_create: list[Combination] = []
@@ -655,7 +470,7 @@ def _upsert_combinations(
             combo.is_active = False
             to_update.append(combo)
     bulk_insert(Combination, to_create)
-    attnames = [Combination._meta.get_field(name).attname for name in _COMBINATION_UPDATE_FIELDS]
+    attnames = [concrete_field(Combination, name).attname for name in _COMBINATION_UPDATE_FIELDS]
     bulk_set(
         Combination,
         _COMBINATION_UPDATE_FIELDS,
@@ -689,13 +504,18 @@ def _set_combination(combo: Combination, state: tuple[Any, ...]) -> None:
 
 
 def _deactivate_missing(snapshot: _Snapshot, now: datetime) -> int:
-    """Products absent from a complete list pass become inactive (never deleted)."""
+    """Products absent from a complete list pass become inactive (never deleted).
+
+    A product whose record was quarantined is present upstream, only unreadable: it
+    keeps its last good state.
+    """
+    present = snapshot.items.keys() | snapshot.quarantined_skus
     missing = sorted(
         sku
         for sku, (_fingerprint, active) in snapshot.known.items()
-        if active and sku not in snapshot.items
+        if active and sku not in present
     )
-    for chunk in _chunks(missing):
+    for chunk in chunks(missing):
         Product.objects.filter(sku__in=chunk, is_active=True).update(
             is_active=False, deactivated_at=now, list_fingerprint=""
         )
@@ -720,7 +540,7 @@ def _record_price_changes(pending: list[_PendingPriceChange], run: SyncRun, now:
             )
             for change in pending
         ],
-        batch_size=BATCH_SIZE,
+        batch_size=BATCH_ROWS,
     )
 
 
@@ -739,13 +559,14 @@ def catalog_sync(
     """
     if trigger not in SyncRun.Trigger.values:
         raise ValueError(f"unknown trigger {trigger!r}")
-    run = _sync_run_start(trigger=trigger, user=user)
+    run = sync_run_start(trigger=trigger, user=user)
     if run.status != SyncRun.Status.RUNNING:
         logger.info("catalog sync skipped: %s", run.error)
         return run
-    reporter = _Progress(run, progress)
+    reporter = Progress(run, progress)
     try:
         snapshot = _fetch(run, reporter)
+        _quarantine(run, snapshot)
         reporter.report(
             phase=SyncRun.Phase.APPLYING, done=0, total=len(snapshot.details), force=True
         )
@@ -763,6 +584,7 @@ def catalog_sync(
                 "heartbeat_at",
                 "seen",
                 "detail_requests",
+                "quarantined",
             ]
         )
         if progress is not None:
@@ -770,7 +592,7 @@ def catalog_sync(
         return run
     logger.info(
         "catalog sync #%s: seen=%s created=%s updated=%s deactivated=%s price_changes=%s "
-        "detail_requests=%s",
+        "detail_requests=%s quarantined=%s",
         run.pk,
         run.seen,
         run.created,
@@ -778,6 +600,7 @@ def catalog_sync(
         run.deactivated,
         run.price_changes,
         run.detail_requests,
+        run.quarantined,
     )
     if progress is not None:
         progress(run)
