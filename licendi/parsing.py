@@ -627,16 +627,6 @@ def parse_balance(value: Any) -> Balance:
 # ---------------------------------------------------------------- orders
 
 
-def _order_key(value: Any, ctx: str) -> str:
-    """One key of an order item: a string, or an object carrying it under `key` (the
-    shape the docs give for GET /api/orders/{id}/keys)."""
-    if isinstance(value, Mapping):
-        value = value.get("key")
-    if not isinstance(value, str) or not value.strip():
-        raise ContractError(f"{ctx} is not a licence key", field=ctx)
-    return value
-
-
 def parse_order_item(value: Any, ctx: str, problems: list[str] | None = None) -> OrderItem:
     """An order line. Its keys are read one by one: a key that cannot be read is named
     in `problems` (when given) and the others are kept; without `problems` it raises."""
@@ -649,7 +639,8 @@ def parse_order_item(value: Any, ctx: str, problems: list[str] | None = None) ->
             raw_keys = raw_keys["items"]
         for i, raw in enumerate(_list(raw_keys, where)):
             try:
-                keys.append(_order_key(raw, f"{where}[{i}]"))
+                # A string, or an object with `key` (noted as a coercion).
+                keys.append(coerce_key(raw, f"{where}[{i}]"))
             except ContractError as exc:
                 if problems is None:
                     raise
