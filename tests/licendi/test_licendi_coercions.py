@@ -197,14 +197,16 @@ def test_a_lenient_page_rejects_unreadable_records_with_their_reason_and_keeps_t
 
 
 def test_rejected_records_keep_their_raw_json_with_secrets_redacted() -> None:
+    # A ledger entry (an order with an unreadable total is recorded, not rejected: its
+    # problems are named on the Order instead).
     _, rejected = parsing.read_each(
-        [{"id": "o1", "keys": ["AAAAA-BBBBB"], "secret": "whsec_x", "total": "x"}],
-        "items",
-        parsing.parse_order,
+        [{"id": "o1", "keys": ["AAAAA-BBBBB"], "secret": "whsec_x", "amount": "x"}],
+        "ledger",
+        parsing.parse_ledger_entry,
     )
     [record] = rejected
     assert record.ref == "o1"
-    assert record.raw == {"id": "o1", "keys": "[redacted]", "secret": "[redacted]", "total": "x"}
+    assert record.raw == {"id": "o1", "keys": "[redacted]", "secret": "[redacted]", "amount": "x"}
 
 
 def test_ledger_under_another_name_is_read_and_noted_not_taken_as_empty() -> None:
