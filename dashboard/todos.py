@@ -221,6 +221,20 @@ def margin_drops(user: Any) -> TodoCount:
     return TodoCount(combinations_fallen_below_min_margin().count(), margin_drops_url())
 
 
+def unexpected_keys(user: Any) -> TodoCount:
+    return TodoCount(
+        orders_selectors.purchase_orders_with_unexpected_keys().count(),
+        _url("orders:po_list", attention="unexpected_keys"),
+    )
+
+
+def purchase_orders_for_review(user: Any) -> TodoCount:
+    return TodoCount(
+        orders_selectors.purchase_orders_needing_review().count(),
+        _url("orders:po_list", attention="review"),
+    )
+
+
 def upstream_quarantine(user: Any) -> TodoCount:
     records = quarantined_in_last_catalog_sync()
     run_ref = records.values_list("run_ref", flat=True).first() or ""
@@ -254,6 +268,18 @@ TODOS: tuple[Todo, ...] = (
         "Webhook events waiting for their order",
         p.MANAGE_WEBHOOKS,
         waiting_webhook_events,
+    ),
+    Todo(
+        "unexpected_keys",
+        "Purchase orders holding unexpected keys to decide",
+        p.APPROVE_ORDERS,
+        unexpected_keys,
+    ),
+    Todo(
+        "po_review",
+        "Purchase orders flagged for review",
+        p.PLACE_ORDERS,
+        purchase_orders_for_review,
     ),
     Todo(
         "upstream_quarantine",

@@ -31,9 +31,26 @@ class PurchaseOrderFilter(ListFilterSet):
         max_value=24 * 365,
     )
 
+    attention = django_filters.ChoiceFilter(
+        method="filter_attention",
+        label="Needs attention",
+        choices=[
+            ("review", "Flagged for review"),
+            ("unexpected_keys", "Unexpected keys to decide"),
+        ],
+    )
+
     class Meta:
         model = PurchaseOrder
-        fields = ["q", "status", "source", "customer", "created", "awaiting_keys_hours"]
+        fields = [
+            "q",
+            "status",
+            "source",
+            "customer",
+            "created",
+            "awaiting_keys_hours",
+            "attention",
+        ]
 
     def filter_q(
         self, queryset: QuerySet[PurchaseOrder], name: str, value: str
@@ -50,6 +67,15 @@ class PurchaseOrderFilter(ListFilterSet):
             return queryset
         since = timezone.now() - timedelta(hours=float(value))
         return selectors.purchase_orders_awaiting_keys_before(queryset, before=since)
+
+    def filter_attention(
+        self, queryset: QuerySet[PurchaseOrder], name: str, value: str
+    ) -> QuerySet[PurchaseOrder]:
+        if value == "review":
+            return selectors.purchase_orders_needing_review(queryset)
+        if value == "unexpected_keys":
+            return selectors.purchase_orders_with_unexpected_keys(queryset)
+        return queryset
 
 
 class CustomerFilter(ListFilterSet):

@@ -59,7 +59,24 @@ def unexpected_keys_pending_count() -> int:
 
 
 def purchase_orders_needing_review_count() -> int:
-    return PurchaseOrder.objects.filter(needs_review=True).count()
+    return purchase_orders_needing_review().count()
+
+
+def purchase_orders_needing_review(
+    queryset: QuerySet[PurchaseOrder] | None = None,
+) -> QuerySet[PurchaseOrder]:
+    """POs flagged "needs review": an answer or a delivery that could not be read whole."""
+    queryset = PurchaseOrder.objects.all() if queryset is None else queryset
+    return queryset.filter(needs_review=True)
+
+
+def purchase_orders_with_unexpected_keys(
+    queryset: QuerySet[PurchaseOrder] | None = None,
+) -> QuerySet[PurchaseOrder]:
+    """POs holding keys no line could take that nobody has decided on yet."""
+    queryset = PurchaseOrder.objects.all() if queryset is None else queryset
+    pending = UnexpectedKey.objects.filter(decision=UnexpectedKey.Decision.PENDING)
+    return queryset.filter(pk__in=pending.values("purchase_order_id"))
 
 
 def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:

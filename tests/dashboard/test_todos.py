@@ -100,7 +100,43 @@ def margin_drops():
     return rows, resolve
 
 
+def unexpected_keys():
+    from orders.models import UnexpectedKey
+
+    rows = [b.po(S.DELIVERED), b.po(S.PENDING_DELIVERY)]
+    decided = b.po(S.DELIVERED)
+    b.po(S.DELIVERED)  # nothing unexpected
+    for n, po in enumerate([rows[0], rows[0], rows[1], decided]):
+        UnexpectedKey.objects.create(
+            purchase_order=po,
+            order_sku="NOT-ORDERED",
+            reason=UnexpectedKey.Reason.UNKNOWN_SKU,
+            key_encrypted="token",
+            key_hash=f"hash-{n}",
+            key_masked="****",
+            source="webhook",
+            decision=UnexpectedKey.Decision.DISMISSED if po is decided else "",
+        )
+
+    def resolve() -> None:
+        UnexpectedKey.objects.update(decision=UnexpectedKey.Decision.KEPT)
+
+    return rows, resolve
+
+
+def pos_for_review():
+    rows = [b.po(S.PENDING_DELIVERY, needs_review=True), b.po(S.DELIVERED, needs_review=True)]
+    b.po(S.DELIVERED)
+
+    def resolve() -> None:
+        PurchaseOrder.objects.update(needs_review=False)
+
+    return rows, resolve
+
+
 EXACT: dict[str, Scenario] = {
+    "unexpected_keys": unexpected_keys,
+    "po_review": pos_for_review,
     "po_unknown": unknown_pos,
     "po_held": held_pos,
     "delivery_overdue": overdue_deliveries,
@@ -170,8 +206,11 @@ def test_open_ledger_gaps_link_to_the_gaps_page_listing_them(admin_client):
     ("role", "visible"),
     [
         ("Viewer", set()),
-        ("Approver", {"approval"}),
-        ("Buyer", {"po_unknown", "po_held", "delivery_overdue", "upstream_quarantine"}),
+        ("Approver", {"approval", "unexpected_keys"}),
+        (
+            "Buyer",
+            {"po_unknown", "po_held", "delivery_overdue", "po_review", "upstream_quarantine"},
+        ),
         ("Finance", {"ledger_gaps", "upstream_quarantine"}),
         ("Admin", {t.key for t in todos.TODOS}),
     ],
@@ -187,6 +226,8 @@ def test_each_role_sees_only_the_todos_it_can_act_on(role, visible, client_for, 
     WebhookEventFactory(status=WebhookEvent.Status.WAITING)
     b.combination(margin_percent="1.00", changed_ago=HOUR)
     b.quarantined_sync_run(refs=["sku-1"], ago=HOUR)
+    pos_for_review()
+    unexpected_keys()
 
     response = client_for(role).get("/")
     assert {t.key for t in response.context["todos"]} == visible
