@@ -35,16 +35,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.test")
 API_KEY = "bench-key"
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')  # name comes from our own DATABASE_URL
-
-
 def empty_catalog() -> None:
     from django.db import connection
 
@@ -114,6 +104,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
+
+    from bench.common import ensure_database
 
     ensure_database(os.environ["DATABASE_URL"])
     import django

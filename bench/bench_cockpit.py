@@ -29,16 +29,6 @@ os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings.test")
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')  # name comes from our own DATABASE_URL
-
-
 def fill(args: argparse.Namespace) -> list:
     from django.contrib.auth.models import Group, User
     from django.db import connection
@@ -182,6 +172,8 @@ def main() -> None:
     parser.add_argument("--notifications", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
+    from bench.common import ensure_database
+
     ensure_database(os.environ["DATABASE_URL"])
 
     import django

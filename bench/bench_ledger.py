@@ -31,16 +31,6 @@ CENT = Decimal("0.01")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')  # name comes from our own DATABASE_URL
-
-
 def fill(entries: int, seed: int) -> dict:
     """Refill the ledger with a consistent balanceAfter chain over one year, plus POs."""
     from django.db import connection
@@ -167,6 +157,8 @@ def main() -> None:
         "--refill", action="store_true", help="refill even if the ledger already has --entries rows"
     )
     args = parser.parse_args()
+
+    from bench.common import ensure_database
 
     ensure_database(os.environ["DATABASE_URL"])
     import django

@@ -68,16 +68,6 @@ def bench_environment(database_url: str, broker_url: str) -> dict[str, str]:
     return env
 
 
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')  # name comes from our own DATABASE_URL
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -294,6 +284,8 @@ def main() -> int:
     broker_url = os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER)
     env = bench_environment(database_url, broker_url)
     os.environ.update(env)
+    from bench.common import ensure_database
+
     ensure_database(database_url)
     secret, events, expected_keys = prepare(args)
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.expressions import Combinable
 from django.urls import reverse
 
 from backoffice.money import MoneyField
@@ -207,6 +208,22 @@ class PurchaseOrderLine(models.Model):
     def line_total(self) -> Decimal:
         total: Decimal = self.unit_net_price * self.quantity
         return total
+
+
+def missing_details() -> Combinable:
+    """Delivered POs still without their Licendi invoice, charged total or line prices:
+    their order answer was lost and re-reading the order has not succeeded yet. Used by
+    the polling sweep (orders) and the reconciliation page (wallet)."""
+    return models.Q(status=PurchaseOrder.Status.DELIVERED) & (
+        models.Q(upstream_id__isnull=True)
+        | models.Q(invoice_number="")
+        | models.Q(upstream_total__isnull=True)
+        | models.Exists(
+            PurchaseOrderLine.objects.filter(
+                purchase_order=models.OuterRef("pk"), upstream_unit_price__isnull=True
+            )
+        )
+    )
 
 
 class LicenceKey(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from backoffice.models import AuditEvent
 from catalog.models import Combination
@@ -16,6 +16,7 @@ from .models import (
     PurchaseOrderEvent,
     PurchaseOrderLine,
     UnexpectedKey,
+    missing_details,
 )
 
 
@@ -80,22 +81,8 @@ def purchase_orders_with_unexpected_keys(
 
 
 def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:
-    """Delivered POs still without their Licendi invoice, charged total or line prices
-    (their answer was lost and re-reading the order has not succeeded yet)."""
-    return (
-        PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DELIVERED)
-        .filter(
-            Q(upstream_id__isnull=True)
-            | Q(invoice_number="")
-            | Q(upstream_total__isnull=True)
-            | Exists(
-                PurchaseOrderLine.objects.filter(
-                    purchase_order=OuterRef("pk"), upstream_unit_price__isnull=True
-                )
-            )
-        )
-        .order_by("pk")
-    )
+    """Delivered POs still without their invoice, charged total or line prices."""
+    return PurchaseOrder.objects.filter(missing_details()).order_by("pk")
 
 
 def purchase_orders_awaiting_keys_before(

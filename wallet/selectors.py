@@ -22,7 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from orders.models import PurchaseOrder, PurchaseOrderLine
+from orders.models import PurchaseOrder, missing_details
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
 
@@ -213,20 +213,9 @@ def purchase_orders_without_debit() -> QuerySet[PurchaseOrder]:
 
 
 def purchase_orders_missing_details() -> QuerySet[PurchaseOrder]:
-    """Delivered POs still without their Licendi invoice, charged total or line prices
-    (their order answer was lost and re-reading the order has not succeeded yet)."""
+    """Delivered POs still without their invoice, charged total or line prices."""
     return (
-        PurchaseOrder.objects.filter(status=PurchaseOrder.Status.DELIVERED)
-        .filter(
-            Q(upstream_id__isnull=True)
-            | Q(invoice_number="")
-            | Q(upstream_total__isnull=True)
-            | Exists(
-                PurchaseOrderLine.objects.filter(
-                    purchase_order=OuterRef("pk"), upstream_unit_price__isnull=True
-                )
-            )
-        )
+        PurchaseOrder.objects.filter(missing_details())
         .select_related("customer")
         .order_by("-created_at", "-id")
     )

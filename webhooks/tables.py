@@ -1,6 +1,7 @@
+from typing import Any
+
 import django_tables2 as tables
 from django.template.defaultfilters import truncatechars
-from django.urls import NoReverseMatch
 from django.utils.html import format_html
 
 from backoffice.tables import BaseTable
@@ -39,12 +40,8 @@ class WebhookEventTable(BaseTable):
         order_by = ("-received_at",)
         row_attrs = {"data-status": lambda record: record.status}
 
-    def render_purchase_order(self, value: object) -> str:
-        try:
-            url = value.get_absolute_url()  # type: ignore[attr-defined]
-        except NoReverseMatch:
-            return str(value)
-        return format_html('<a href="{}">{}</a>', url, value)
+    def render_purchase_order(self, value: Any) -> str:
+        return format_html('<a href="{}">{}</a>', value.get_absolute_url(), value)
 
     def render_error(self, value: str) -> str:
         return truncatechars(value, 80)
