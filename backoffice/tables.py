@@ -200,8 +200,14 @@ class BaseTable(tables.Table):
             td = bound.attrs["td"].as_html()
         else:
             td = plan.td_html
+        html: str
         if plan.localize is None:
-            html = render_value_in_context(content, context)
+            # Text needs only escaping (what the template would do to it); other values
+            # are localized and formatted as the template would.
+            if isinstance(content, str):
+                html = conditional_escape(content)
+            else:
+                html = render_value_in_context(content, context)
         else:
             html = conditional_escape(localize(content, use_l10n=plan.localize))
         return td, html
