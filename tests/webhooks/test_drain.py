@@ -108,13 +108,13 @@ def test_two_drains_at_once_apply_each_event_of_a_backlog_once():
         # Events of every PO interleaved, as deliveries arrive.
         store_without_draining(key_assigned(pos[n % len(pos)], key))
 
-    results = in_threads(lambda: services.webhook_events_drain(batch=7), 2)
+    # Each drain also queues a helper after a full batch (run at once here: eager tasks).
+    in_threads(lambda: services.webhook_events_drain(batch=7), 2)
 
     events = WebhookEvent.objects.all()
     assert events.count() == 60
     assert set(events.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
     assert set(events.values_list("attempts", flat=True)) == {1}
-    assert sum(r["applied"] for r in results) == 60  # type: ignore[index]
     assert LicenceKey.objects.filter(order_sku=SKU).count() == 60
     assert {po.pk: po.keys.count() for po in pos} == {po.pk: 10 for po in pos}
 
@@ -134,11 +134,11 @@ def test_a_duplicate_delivered_during_a_drain_is_counted_and_not_applied_again()
     original_apply = deliveries._apply
     statuses: list[int] = []
 
-    def apply_once_the_repeat_waits(event: WebhookEvent) -> None:
+    def apply_once_the_repeat_waits(event: WebhookEvent, **kwargs: object) -> None:
         if not started.is_set():
             started.set()
             wait_for_a_blocked_query()
-        original_apply(event)
+        original_apply(event, **kwargs)  # type: ignore[arg-type]
 
     def repeat() -> None:
         try:

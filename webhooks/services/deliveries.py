@@ -162,8 +162,13 @@ def webhook_event_process(*, event_pk: int) -> WebhookEvent:
         return event
 
 
-def _apply(event: WebhookEvent) -> None:
-    """Apply one event whose row the caller holds locked, and save its outcome."""
+def _apply(
+    event: WebhookEvent, *, orders: dict[tuple[str, str], PurchaseOrder | None] | None = None
+) -> None:
+    """Apply one event whose row the caller holds locked, and save its outcome.
+
+    `orders` remembers, across one batch, which PO each order reference resolved to.
+    """
     if event.status in WebhookEvent.DONE_STATUSES:
         return
     event.attempts += 1
@@ -203,7 +208,13 @@ def _apply(event: WebhookEvent) -> None:
         event.keys_stored = stored
         event.error, event.traceback = "", ""
         event.processed_at = timezone.now()
-        event.purchase_order = _purchase_order_for(event)
+        if orders is None:
+            event.purchase_order = _purchase_order_for(event)
+        else:
+            ref = (event.upstream_order_id, event.external_id)
+            if ref not in orders:
+                orders[ref] = _purchase_order_for(event)
+            event.purchase_order = orders[ref]
         fields += ["keys_stored", "purchase_order"]
     event.save(update_fields=fields)
 
@@ -223,8 +234,9 @@ def _drain_batch(*, limit: int) -> tuple[int, dict[str, int]]:
             .order_by("pk")[:limit]
         )
         events.sort(key=lambda e: (e.upstream_order_id, e.external_id, e.pk))
+        orders: dict[tuple[str, str], PurchaseOrder | None] = {}
         for event in events:
-            _apply(event)
+            _apply(event, orders=orders)
             counts[event.status] = counts.get(event.status, 0) + 1
     return len(events), counts
 
@@ -253,9 +265,11 @@ def webhook_events_drain(
             totals[status] = totals.get(status, 0) + n
         if taken < batch:
             return totals
+        # More are waiting: let another worker process join (one at a time, through the
+        # flag), so a backlog is applied by every free worker, not by this one alone.
+        drain_soon()
         if time.monotonic() > deadline:
-            # Leave the worker to other tasks; the successor picks up the rest.
-            drain_soon()
+            # Leave this worker to other tasks; the queued drain picks up the rest.
             return totals
 
 
