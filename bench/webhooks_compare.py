@@ -19,7 +19,11 @@ Then:
 - the database is checked: every event stored once, applied once, every key stored once.
 
 Setup (database, gunicorn, signing, the worker) is bench/bench_webhooks.py's.
-Exits non-zero when a check fails.
+Exits non-zero when a check fails. `--json PATH` also writes the figures.
+
+`python -m bench --only webhooks` runs this script in a process of its own (its gunicorn
+and worker need settings of their own, not the harness's) on the database
+`bench_webhooks` next to the harness's, and shows its figures in the harness table.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import bench_webhooks as hooks  # noqa: E402 - after the path is set
+from bench.harness import Context, Result, comparison, option  # noqa: E402
+
+option("--webhooks-clients", type=int, nargs="+", default=[16, 64], help="webhook client threads")
+option("--webhooks-rounds", type=int, default=3, help="interleaved webhook rounds per count")
+option("--webhooks-per-round", type=int, default=1000, help="webhook deliveries per round")
 
 FLOOR_PATH = "/bench/floor"
 RECEIVER_PATH = "/hooks/licendi"
@@ -73,8 +82,20 @@ def time_steps(secret: str, bodies: list[bytes]) -> dict[str, float]:
     from webhooks.services.deliveries import DRAIN_PENDING_KEY, PROCESS_TASK
 
     celery_app.loader.import_default_modules()
+    from django.db import connection
+
+    from bench.webhooks_floor import FLOOR_TABLE
+
     steps: dict[str, list[float]] = {
-        k: [] for k in ("verify", "parse", "insert", "drain flag", "celery publish (per event)")
+        k: []
+        for k in (
+            "verify",
+            "parse",
+            "insert",
+            "drain flag",
+            "celery publish (per event)",
+            "floor's insert",
+        )
     }
     recorded = []
     for body in bodies:
@@ -96,11 +117,22 @@ def time_steps(secret: str, bodies: list[bytes]) -> dict[str, float]:
         started = time.perf_counter()
         celery_app.tasks[PROCESS_TASK].apply_async(kwargs={"event_pk": pk})
         steps["celery publish (per event)"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {FLOOR_TABLE} (event_id, payload, received_at) "  # noqa: S608
+                "VALUES (%s, %s::jsonb, now()) ON CONFLICT (event_id) DO NOTHING RETURNING id",
+                [delivery.event_id + "_step", body.decode()],
+            )
+            cursor.fetchone()
+        steps["floor's insert"].append(time.perf_counter() - started)
     # "insert" above included a failing cache.add (on commit); the INSERT alone is the rest.
     flag = statistics.median(steps["drain flag"])
     medians = {name: statistics.median(values) * 1e6 for name, values in steps.items()}
     medians["insert"] -= flag * 1e6
     WebhookEvent.objects.filter(pk__in=recorded).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
     celery_app.control.purge()
     cache.delete(DRAIN_PENDING_KEY)
     return medians
@@ -114,7 +146,7 @@ def run_round(
     return len(acked), wall, [ms(r[1]) for r in acked], len(results) - len(acked)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per count")
@@ -125,7 +157,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=300, help="deliveries timed step by step")
     parser.add_argument("--timeout", type=float, default=900.0, help="overall bound, seconds")
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
     deadline = time.monotonic() + args.timeout
 
     database_url = os.environ.get("DATABASE_URL", hooks.DEFAULT_URL)
@@ -150,8 +183,10 @@ def main() -> int:
     ]
     expected_keys = sum(len(e["data"].get("keys", [])) or 1 for e in events[args.steps :])
 
+    summary: dict = {"rows": [], "applied_per_s": None}
+    summary["steps"] = time_steps(secret, step_bodies)
     print(f"steps of one acknowledgement (median of {args.steps}, in process, microseconds):")
-    for name, value in time_steps(secret, step_bodies).items():
+    for name, value in summary["steps"].items():
         print(f"  {name:28} {value:8.0f}")
 
     port = hooks.free_port()
@@ -197,6 +232,7 @@ def main() -> int:
                     hooks.percentile(t["lat"], 0.99),
                 )
             rows.append((clients, figures))
+            summary["rows"].append({"clients": clients, **figures})
 
         print(
             f"\n{'clients':>7} | {'project acks/s':>14} | {'p50 ms':>6} | {'p99 ms':>6} | "
@@ -223,6 +259,9 @@ def main() -> int:
         webhook_events_drain()
         span = WebhookEvent.objects.aggregate(first=Min("processed_at"), last=Max("processed_at"))
         seconds = (span["last"] - span["first"]).total_seconds() if span["first"] else 0.0
+        summary["applied_per_s"] = (stored - leftover) / max(seconds, 1e-9)
+        summary["worker_concurrency"] = args.worker_concurrency
+        summary["web"] = f"{args.web_workers}x{args.web_threads}"
         print(
             f"\nworker ({args.worker_concurrency} processes) applied {stored - leftover} events: "
             f"{(stored - leftover) / max(seconds, 1e-9):.0f} events/s from first to last "
@@ -236,11 +275,83 @@ def main() -> int:
         celery_app.control.purge()
 
     problems = hooks.verify(sends, 0, expected_keys)
+    summary["problems"] = problems + ([f"{failed} not acknowledged"] if failed else [])
+    if args.json:
+        args.json.write_text(json.dumps(summary))
     if failed or problems:
         print("FAILED:", "; ".join(problems) or f"{failed} not acknowledged")
         return 1
     print("OK: every event stored once and applied once; every key stored once")
     return 0
+
+
+@comparison("webhooks")
+def webhooks(ctx: Context) -> list[Result]:
+    """Webhook acknowledgements vs a bare HMAC + INSERT view on the same gunicorn."""
+    import subprocess
+    import tempfile
+
+    base = os.environ.get("DATABASE_URL", hooks.DEFAULT_URL).rsplit("/", 1)[0]
+    env = {**os.environ, "DATABASE_URL": f"{base}/bench_webhooks"}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "webhooks.json"
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--json",
+            str(out),
+            "--rounds",
+            str(ctx.args.webhooks_rounds),
+            "--per-round",
+            str(ctx.args.webhooks_per_round),
+            "--clients",
+            *map(str, ctx.args.webhooks_clients),
+        ]
+        subprocess.run(command, env=env, check=False, stdout=sys.stderr)
+        if not out.exists():
+            raise RuntimeError("bench/webhooks_compare.py wrote no figures (see its output above)")
+        summary = json.loads(out.read_text())
+    return results_of(ctx, summary)
+
+
+def results_of(ctx: Context, summary: dict) -> list[Result]:
+    floor = "bare HMAC + INSERT view, same gunicorn"
+    results = []
+    for row in summary["rows"]:
+        (acks, p50, p99), (floor_acks, floor_p50, floor_p99) = row["project"], row["floor"]
+        clients = row["clients"]
+        results.append(
+            Result(
+                f"acknowledgements/s, {clients} clients",
+                acks,
+                floor_acks,
+                "req/s",
+                better="higher",
+                reference_label=floor,
+                note=f"p50 {p50:.0f} ms vs {floor_p50:.0f} ms",
+            )
+        )
+        results.append(
+            Result(
+                f"ack latency p99, {clients} clients", p99, floor_p99, "ms", reference_label=floor
+            )
+        )
+    results.append(
+        Result(
+            "events applied by the worker",
+            summary["applied_per_s"],
+            None,
+            "events/s",
+            better="higher",
+            note=f"{summary.get('worker_concurrency')} worker processes",
+        )
+    )
+    steps = ", ".join(f"{name} {value:.0f} µs" for name, value in summary["steps"].items())
+    ctx.note(f"webhooks: one acknowledgement step by step (in process, medians): {steps}")
+    ctx.note(f"webhooks: gunicorn {summary.get('web')} (workers x threads), 127.0.0.1")
+    if summary["problems"]:
+        ctx.note(f"webhooks: CHECKS FAILED: {'; '.join(summary['problems'])}")
+    return results
 
 
 if __name__ == "__main__":
