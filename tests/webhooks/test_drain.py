@@ -220,3 +220,22 @@ def test_a_delivery_is_applied_by_the_drain_its_commit_queues(
     event = WebhookEvent.objects.get()
     assert (event.status, event.attempts, event.keys_stored) == ("processed", 1, 1)
     assert cache.get(deliveries.DRAIN_PENDING_KEY) is None
+
+
+@pytest.mark.django_db
+def test_a_delivery_is_still_applied_when_the_cache_is_unreachable(
+    post_signed, settings, django_capture_on_commit_callbacks
+):
+    po = purchase_order_delivering(0)
+    # Nothing listens on port 1: every cache call fails to connect.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_signed(key_assigned(po, "DRAIN-NO-CACHE"))
+    assert response.status_code == 200 and response.json() == {"status": "accepted"}
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.attempts, event.keys_stored) == ("processed", 1, 1)

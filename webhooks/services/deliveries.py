@@ -140,7 +140,13 @@ def drain_soon() -> None:
     A drain clears the flag before it reads, so an event committed before this call is
     either seen by the pending drain or queues a new one: none is left behind.
     """
-    if cache.add(DRAIN_PENDING_KEY, 1, timeout=DRAIN_PENDING_SECONDS):
+    try:
+        pending = not cache.add(DRAIN_PENDING_KEY, 1, timeout=DRAIN_PENDING_SECONDS)
+    except Exception:
+        # Without the cache every commit queues a drain: more tasks, nothing left behind.
+        logger.warning("webhook drain flag unavailable; queueing a drain", exc_info=True)
+        pending = False
+    if not pending:
         enqueue(DRAIN_TASK)
 
 
@@ -239,7 +245,7 @@ def _drain_batch(*, limit: int) -> tuple[int, dict[str, int]]:
         orders: dict[tuple[str, str], PurchaseOrder | None] = {}
         for event in events:
             _apply(event, orders=orders)
-            counts[event.status] = counts.get(event.status, 0) + 1
+            counts[str(event.status)] = counts.get(str(event.status), 0) + 1
     return len(events), counts
 
 
@@ -253,7 +259,11 @@ def webhook_events_drain(
     deadlock with an order being placed, a lost connection) is rolled back and its
     events are applied one transaction each, so one bad row cannot hold the others.
     """
-    cache.delete(DRAIN_PENDING_KEY)
+    try:
+        cache.delete(DRAIN_PENDING_KEY)
+    except Exception:
+        # The flag then expires by itself; the events are applied all the same.
+        logger.warning("webhook drain flag could not be cleared", exc_info=True)
     totals: dict[str, int] = {"applied": 0}
     deadline = time.monotonic() + max_seconds
     while True:
