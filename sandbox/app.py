@@ -111,7 +111,14 @@ class SandboxApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        response = self.handle(request, environ)
+        is_api = request.path == "/api" or request.path.startswith("/api/")
+        if is_api:
+            self.sb._enter_flight()
+        try:
+            response = self.handle(request, environ)
+        finally:
+            if is_api:
+                self.sb._leave_flight()
         return response(environ, start_response)
 
     # --- dispatch -------------------------------------------------------------------
