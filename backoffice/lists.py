@@ -33,7 +33,7 @@ from . import permissions as p
 from .audit import audit_record
 from .auth import PermissionRequiredMixin
 from .exports import EXPORT_FORMATS, export_response
-from .form_rendering import CompactFormRenderer
+from .form_rendering import CompactFormRenderer, use_fast_selects
 from .models import AuditEvent
 from .tables import BaseTable
 
@@ -99,6 +99,7 @@ class ListFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        use_fast_selects(self.form)
         for field in self.form.fields.values():
             parts = getattr(field.widget, "widgets", None)
             if parts and len(parts) == 2:
