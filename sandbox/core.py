@@ -33,7 +33,9 @@ class Sandbox:
     ``requests`` lists every /api call received (faulted ones included, control
     calls not), for call counting; ``peak_in_flight`` is the most /api calls it
     answered at once. ``latency_ms`` is added to every /api call, per request: calls
-    wait it out side by side, not one after another (a supplier far away on the network). To provoke 409 ``request_in_progress``, inject
+    wait it out side by side, not one after another (a supplier far away on the network).
+
+    To provoke 409 ``request_in_progress``, inject
     ``faults.inject(method="POST", path="/api/orders", kind="latency", seconds=0.5,
     when="during")``: it sleeps after the Idempotency-Key is claimed; send the same
     request again once the returned fault's ``hits`` is 1.
@@ -75,7 +77,10 @@ class Sandbox:
             count=products, seed=seed, variant_ratio=variant_ratio, discount=Decimal(discount)
         )
         self.faults = Faults(
-            latency=latency_ms / 1000, fail_rate=fail_rate, rate_limit_rate=rate_limit_rate, seed=seed
+            latency=latency_ms / 1000,
+            fail_rate=fail_rate,
+            rate_limit_rate=rate_limit_rate,
+            seed=seed,
         )
         self.webhook_sender: Sender = http_sender
         self.delivery = DeliveryQueue(

@@ -156,8 +156,7 @@ def test_client_tells_the_limiter_about_each_attempt_and_honours_retry_after():
     """Through a real client: a 429 with Retry-After halves the limit and holds the rest."""
     answers = iter(
         [httpx.Response(429, headers={"Retry-After": "3"}, json={"error": "rate_limited"})]
-        + [httpx.Response(200, json={"sku": "1", "name": "P", "price": "2", "netPrice": "1"})]
-        * 50
+        + [httpx.Response(200, json={"sku": "1", "name": "P", "price": "2", "netPrice": "1"})] * 50
     )
     lock = threading.Lock()
 
