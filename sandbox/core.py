@@ -116,8 +116,17 @@ class Sandbox:
         with self._flight_lock:
             self.in_flight -= 1
 
+    def requests_served(self, *, clear: bool = False) -> list[tuple[str, str]]:
+        """A copy of ``requests``; ``clear`` empties it in the same step."""
+        with self._flight_lock:
+            served = list(self.requests)
+            if clear:
+                self.requests.clear()
+            return served
+
     def _record_request(self, method: str, path: str) -> None:
-        with self.lock:
+        # Not the state lock: counting a call must not queue it behind another's work.
+        with self._flight_lock:
             self.requests.append((method, path))
 
     # --- wallet -----------------------------------------------------------------------
