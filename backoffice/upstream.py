@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 from django.conf import settings
 
-from licendi import LicendiClient, Observations
+from licendi import AdaptiveLimiter, LicendiClient, Observations
 
 from .upstream_problems import drift_record
 
@@ -31,8 +31,11 @@ class RecordingClient(LicendiClient):
                 drift_record(notes=self.observations.drain())
 
 
-def licendi_client() -> LicendiClient:
-    """A new client; use it as a context manager so its connections are closed."""
+def licendi_client(*, limiter: AdaptiveLimiter | None = None) -> LicendiClient:
+    """A new client; use it as a context manager so its connections are closed.
+
+    `limiter` bounds (and adapts) the requests its threads keep in flight.
+    """
     return RecordingClient(
         base_url=settings.LICENDI_BASE_URL,
         api_key=settings.LICENDI_API_KEY,
@@ -40,6 +43,7 @@ def licendi_client() -> LicendiClient:
         max_retries=settings.LICENDI_MAX_RETRIES,
         transport=_transport_override,
         observations=Observations(),
+        limiter=limiter,
     )
 
 

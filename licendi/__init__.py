@@ -4,6 +4,7 @@ Independent of Django so it can be used (and published) on its own.
 """
 
 from .client import LicendiClient
+from .concurrency import AdaptiveLimiter, Outcome
 from .contract import RELIED_ON, Requirement, contract_drift, load_bundled_spec
 from .errors import (
     AuthenticationFailed,
@@ -56,6 +57,7 @@ from .webhooks import (
 
 __all__ = [
     "RELIED_ON",
+    "AdaptiveLimiter",
     "AuthenticationFailed",
     "Axis",
     "Balance",
@@ -82,6 +84,7 @@ __all__ = [
     "OrderListing",
     "OrderResult",
     "OutOfStock",
+    "Outcome",
     "Page",
     "Product",
     "ProductDetail",

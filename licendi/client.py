@@ -23,6 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from . import parsing
+from .concurrency import AdaptiveLimiter, Outcome
 from .errors import (
     ContractError,
     LicendiError,
@@ -105,6 +106,7 @@ class LicendiClient:
         rng: Callable[[], float] = random.random,
         user_agent: str = DEFAULT_USER_AGENT,
         observations: Observations | None = None,
+        limiter: AdaptiveLimiter | None = None,
     ) -> None:
         if not base_url:
             raise ValueError("base_url is required")
@@ -123,7 +125,13 @@ class LicendiClient:
         self.backoff_max = backoff_max
         self._sleep = sleep
         self._rng = rng
+        # Shared by every thread using this client: how many exchanges may be in flight.
+        self.limiter = limiter
+        # Enough pooled connections for the limiter's ceiling: a connection closed after
+        # each request would cost a handshake per request.
+        pool = max(20, limiter.ceiling if limiter is not None else 0)
         self._http = httpx.Client(
+            limits=httpx.Limits(max_connections=pool + 10, max_keepalive_connections=pool),
             base_url=base_url.rstrip("/"),
             timeout=timeout,
             transport=transport,
@@ -378,7 +386,7 @@ class LicendiClient:
         uncertain = False
         while True:
             started = time.monotonic()
-            outcome = self._attempt(method, path, params, content, request_headers)
+            outcome = self._limited_attempt(method, path, params, content, request_headers)
             elapsed = time.monotonic() - started
             if isinstance(outcome, httpx.Response):
                 logger.debug(
@@ -423,6 +431,31 @@ class LicendiClient:
                 or isinstance(outcome, ServerError)
                 or (isinstance(outcome, TransportError) and outcome.request_sent)
             )
+
+    def _limited_attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response | LicendiError:
+        """`_attempt` inside one of the limiter's slots, telling it how the supplier coped."""
+        if self.limiter is None:
+            return self._attempt(method, path, params, content, headers)
+        with self.limiter.slot() as done:
+            started = time.monotonic()
+            outcome = self._attempt(method, path, params, content, headers)
+            elapsed = time.monotonic() - started
+            if isinstance(outcome, httpx.Response):
+                done(Outcome(elapsed))
+            else:
+                congested = isinstance(outcome, RateLimited | ServerError | TransportError)
+                retry_after = (
+                    outcome.retry_after if isinstance(outcome, RateLimited | ServerError) else None
+                )
+                done(Outcome(elapsed, congested=congested, retry_after=retry_after))
+            return outcome
 
     def _attempt(
         self,

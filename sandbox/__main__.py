@@ -4,6 +4,8 @@ Threaded werkzeug server, webhook delivery thread running, one log line per
 request (method, path, status, time; never the API key or any licence key) unless
 ``--no-access-log``.
 ``--port 0`` picks a free port; the URL printed at start says which.
+``--latency-ms 50`` makes every /api call take 50 ms longer, as a supplier across a
+network would; each request thread waits on its own, so concurrent calls overlap.
 """
 
 from __future__ import annotations
@@ -71,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--discount", type=Decimal, default=Decimal("30.00"), help="percent")
     parser.add_argument("--variant-ratio", type=float, default=1 / 3)
     parser.add_argument(
-        "--latency", type=float, default=0.0, help="seconds added to each /api call"
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="milliseconds added to each /api call, per request (calls wait side by side)",
     )
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of /api calls -> 5xx")
     parser.add_argument(
@@ -106,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         tier=args.tier,
         discount=args.discount,
         variant_ratio=args.variant_ratio,
-        latency=args.latency,
+        latency_ms=args.latency_ms,
         fail_rate=args.fail_rate,
         rate_limit_rate=args.rate_limit_rate,
         drift=args.drift,

@@ -111,7 +111,14 @@ class SandboxApp:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        response = self.handle(request, environ)
+        is_api = request.path == "/api" or request.path.startswith("/api/")
+        if is_api:
+            self.sb._enter_flight()
+        try:
+            response = self.handle(request, environ)
+        finally:
+            if is_api:
+                self.sb._leave_flight()
         return response(environ, start_response)
 
     # --- dispatch -------------------------------------------------------------------
@@ -532,10 +539,8 @@ class SandboxApp:
         return json_response(self.sb.summary())
 
     def on_c_requests(self, request: Request) -> Response:
-        with self.sb.lock:
-            served = [{"method": m, "path": p} for m, p in self.sb.requests]
-            if request.args.get("clear") in ("1", "true", "yes"):
-                self.sb.requests.clear()
+        clear = request.args.get("clear") in ("1", "true", "yes")
+        served = [{"method": m, "path": p} for m, p in self.sb.requests_served(clear=clear)]
         return json_response({"count": len(served), "requests": served})
 
     def on_c_deliver(self, request: Request) -> Response:

@@ -31,7 +31,11 @@ class Sandbox:
     them, plus a few unreadable records (see :mod:`sandbox.drift`).
 
     ``requests`` lists every /api call received (faulted ones included, control
-    calls not), for call counting. To provoke 409 ``request_in_progress``, inject
+    calls not), for call counting; ``peak_in_flight`` is the most /api calls it
+    answered at once. ``latency_ms`` is added to every /api call, per request: calls
+    wait it out side by side, not one after another (a supplier far away on the network).
+
+    To provoke 409 ``request_in_progress``, inject
     ``faults.inject(method="POST", path="/api/orders", kind="latency", seconds=0.5,
     when="during")``: it sleeps after the Idempotency-Key is claimed; send the same
     request again once the returned fault's ``hits`` is 1.
@@ -47,11 +51,13 @@ class Sandbox:
         tier: str = "Gold",
         discount: Decimal = Decimal("30.00"),
         *,
-        latency: float = 0.0,
+        latency_ms: float = 0.0,
         fail_rate: float = 0.0,
         rate_limit_rate: float = 0.0,
         drift: bool = False,
     ) -> None:
+        if latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
         if products < 0:
             raise ValueError("products must not be negative")
         if not 0 <= variant_ratio <= 1:
@@ -62,11 +68,19 @@ class Sandbox:
         self.seed = seed
         self.lock = threading.RLock()
         self.requests: list[tuple[str, str]] = []
+        # /api calls being answered right now, and the most at once (own lock: counting
+        # must not queue requests behind the state lock).
+        self._flight_lock = threading.Lock()
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.catalog = Catalog.generate(
             count=products, seed=seed, variant_ratio=variant_ratio, discount=Decimal(discount)
         )
         self.faults = Faults(
-            latency=latency, fail_rate=fail_rate, rate_limit_rate=rate_limit_rate, seed=seed
+            latency=latency_ms / 1000,
+            fail_rate=fail_rate,
+            rate_limit_rate=rate_limit_rate,
+            seed=seed,
         )
         self.webhook_sender: Sender = http_sender
         self.delivery = DeliveryQueue(
@@ -93,8 +107,26 @@ class Sandbox:
         """An httpx transport into this sandbox, in-process (faults included)."""
         return SandboxTransport(self.app)
 
+    def _enter_flight(self) -> None:
+        with self._flight_lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def _leave_flight(self) -> None:
+        with self._flight_lock:
+            self.in_flight -= 1
+
+    def requests_served(self, *, clear: bool = False) -> list[tuple[str, str]]:
+        """A copy of ``requests``; ``clear`` empties it in the same step."""
+        with self._flight_lock:
+            served = list(self.requests)
+            if clear:
+                self.requests.clear()
+            return served
+
     def _record_request(self, method: str, path: str) -> None:
-        with self.lock:
+        # Not the state lock: counting a call must not queue it behind another's work.
+        with self._flight_lock:
             self.requests.append((method, path))
 
     # --- wallet -----------------------------------------------------------------------
@@ -250,5 +282,6 @@ class Sandbox:
                 "webhooks": len(self.state.webhooks),
                 "pendingDeliveries": self.delivery.pending(),
                 "requests": len(self.requests),
+                "peakInFlight": self.peak_in_flight,
                 "faults": len(self.faults.active()),
             }

@@ -159,7 +159,7 @@ class Faults:
         return None
 
     def pace(self) -> None:
-        """The base latency every /api call pays (``--latency``)."""
+        """The base latency every /api call pays (``--latency-ms``), outside every lock."""
         if self.latency:
             time.sleep(self.latency)
 

@@ -292,7 +292,10 @@ LOW_BALANCE_THRESHOLD = env_decimal("LOW_BALANCE_THRESHOLD", "200.00")
 # after submission, and POs whose outcome stayed unknown this long.
 PENDING_DELIVERY_ALERT_HOURS = env.int("PENDING_DELIVERY_ALERT_HOURS", default=2)
 PO_UNKNOWN_ALERT_MINUTES = env.int("PO_UNKNOWN_ALERT_MINUTES", default=30)
+# Detail fetches in flight: the sync starts at CATALOG_SYNC_CONCURRENCY and adapts to the
+# supplier (more while answers are fast, half on 429/5xx) up to the ceiling.
 CATALOG_SYNC_CONCURRENCY = env.int("CATALOG_SYNC_CONCURRENCY", default=4)
+CATALOG_SYNC_MAX_CONCURRENCY = env.int("CATALOG_SYNC_MAX_CONCURRENCY", default=32)
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
 # A sync that cannot read more than this share of the records applies nothing.
 UPSTREAM_QUARANTINE_MAX_PERCENT = env_decimal("UPSTREAM_QUARANTINE_MAX_PERCENT", "5")

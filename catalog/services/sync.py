@@ -97,7 +97,7 @@ def _has_sku(record: licendi.Rejected) -> bool:
 def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
     snapshot = _Snapshot()
     last_total: int | None = None
-    with licendi_client() as client:
+    with licendi_client(limiter=detail_limiter()) as client:
         progress.report(phase=SyncRun.Phase.LISTING, done=0, force=True)
         for page in client.iter_product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
             for item in page.items:
@@ -139,14 +139,19 @@ def _fetch_details(
     run: SyncRun,
     progress: Progress,
 ) -> None:
-    """GET each detail with bounded concurrency; the first failure (after the client's own
-    retries of 429/5xx/network errors) cancels the rest and fails the sync."""
-    pool = ThreadPoolExecutor(
-        max_workers=max(1, settings.CATALOG_SYNC_CONCURRENCY), thread_name_prefix="catalog-sync"
-    )
+    """GET each detail, as many in flight as the client's limiter allows; the first
+    failure (after the client's own retries of 429/5xx/network errors) cancels the rest
+    and fails the sync.
+
+    One thread per slot the limiter may ever open: the threads only wait on the network
+    and on the limiter, which decides how many requests are really in flight.
+    """
+    ceiling = client.limiter.ceiling if client.limiter is not None else 1
+    pool = ThreadPoolExecutor(max_workers=max(1, ceiling), thread_name_prefix="catalog-sync")
     try:
         futures = {pool.submit(client.get_product, sku): sku for sku in skus}
         for future in as_completed(futures):
+            # Results are gathered here, in this one thread: the snapshot needs no lock.
             run.detail_requests += 1
             sku = futures[future]
             try:
@@ -162,6 +167,14 @@ def _fetch_details(
             progress.report(done=len(snapshot.details) + len(snapshot.detail_rejected))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def detail_limiter() -> licendi.AdaptiveLimiter:
+    """The concurrency of one sync's detail fetches, from the settings."""
+    ceiling = max(1, settings.CATALOG_SYNC_MAX_CONCURRENCY)
+    return licendi.AdaptiveLimiter(
+        ceiling=ceiling, initial=min(ceiling, max(1, settings.CATALOG_SYNC_CONCURRENCY))
+    )
 
 
 class SyncFailed(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,11 +18,17 @@ def sleeps(monkeypatch) -> list[float]:
 
     import catalog.services.sync
     from backoffice import upstream
-    from licendi import LicendiClient, Observations
+    from licendi import AdaptiveLimiter, LicendiClient, Observations
 
     delays: list[float] = []
 
-    def fast_client() -> LicendiClient:
+    def clock() -> float:
+        # Time as the client lives it: every recorded (unslept) delay has passed.
+        return time.monotonic() + sum(delays)
+
+    def fast_client(*, limiter: AdaptiveLimiter | None = None) -> LicendiClient:
+        if limiter is not None:
+            limiter = AdaptiveLimiter(ceiling=limiter.ceiling, initial=limiter.limit, clock=clock)
         return upstream.RecordingClient(
             base_url=settings.LICENDI_BASE_URL,
             api_key=settings.LICENDI_API_KEY,
@@ -29,6 +36,7 @@ def sleeps(monkeypatch) -> list[float]:
             transport=upstream._transport_override,
             sleep=delays.append,
             observations=Observations(),
+            limiter=limiter,
         )
 
     monkeypatch.setattr(catalog.services.sync, "licendi_client", fast_client)

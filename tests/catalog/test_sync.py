@@ -286,3 +286,24 @@ def test_set_price_records_old_and_new_figures(sb):
     assert (change.old_net_price, change.new_net_price) == (old.net_price, Decimal("1.00"))
     assert (change.old_price, change.new_price) == (old.price, Decimal("2.00"))
     assert change.old_margin == old.margin and change.new_margin == Decimal("1.00")
+
+
+def test_sync_through_bursts_of_rate_limits_still_mirrors_exactly(sb, sleeps):
+    """Many 429s with Retry-After across the detail fetches: the limiter backs off, the
+    client retries, and the mirror ends exactly as upstream is."""
+    # Each of six products is refused twice (within the client's four retries), the
+    # others are answered meanwhile.
+    for sku in sb.product_skus()[::30]:
+        sb.faults.inject(
+            method="GET", path=f"/api/products/{sku}", kind="rate_limit", retry_after=1, times=2
+        )
+
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.detail_requests == len(sb.product_skus())
+    assert set(Product.objects.values_list("sku", flat=True)) == set(sb.product_skus())
+    assert set(Combination.objects.values_list("order_sku", flat=True)) == set(sb.order_skus())
+    assert sleeps.count(1) == 2 * len(sb.product_skus()[::30])  # every Retry-After honoured
+    again = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    assert again.status == SyncRun.Status.SUCCEEDED and again.detail_requests == 0

@@ -315,7 +315,7 @@ def test_an_idempotency_key_expires_after_24_hours(sb: Sandbox, api: httpx.Clien
 
 
 def test_random_faults_and_base_latency_from_the_command_line_options() -> None:
-    noisy = Sandbox(products=20, fail_rate=0.5, rate_limit_rate=0.2, latency=0.01)
+    noisy = Sandbox(products=20, fail_rate=0.5, rate_limit_rate=0.2, latency_ms=10)
     with client_for(noisy) as api:
         started = time.perf_counter()
         statuses = [api.get("/api/balance").status_code for _ in range(60)]

@@ -1,0 +1,288 @@
+"""The catalog sync against a supplier across a network: the sandbox on a port, 50 ms added.
+
+    .venv/bin/python -m bench --only sync [--sync-products 20000] [--sync-latency-ms 50]
+    .venv/bin/python bench/sync_compare.py [same options]       # this comparison alone
+
+Rows:
+
+* full sync of the whole catalog over HTTP, beside the ideal wall time
+  (details * latency / ceiling: every request waiting out its latency side by side);
+* the no-change re-sync (no detail request at all), beside the target of 1 s;
+* the peak resident memory of the process (ru_maxrss) after both, beside 300 MiB;
+* the project sync against a naive per-row sync (GET each detail, then one
+  `update_or_create` per product and per combination), full and no-change, both in
+  process against the same sandbox so the ratio is code against code.
+
+The sandbox runs in its own process (`python -m sandbox --latency-ms ...`), so its CPU
+is not this process's; the sync uses `CATALOG_SYNC_MAX_CONCURRENCY` as its ceiling.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.harness import Context, Result, comparison, option  # noqa: E402
+
+API_KEY = "bench-sync-key"
+
+option("--sync-products", type=int, default=20_000, help="sync: products upstream")
+option("--sync-latency-ms", type=float, default=50.0, help="sync: latency added per request")
+option(
+    "--sync-naive-products",
+    type=int,
+    default=1_000,
+    help="sync: products for the project-vs-naive ratio (the naive sync is slow)",
+)
+
+
+@contextmanager
+def sandbox_on_a_port(products: int, latency_ms: float) -> Iterator[str]:
+    """`python -m sandbox` in its own process; yields its URL."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            "0",
+            "--products",
+            str(products),
+            "--seed",
+            "42",
+            "--api-key",
+            API_KEY,
+            "--latency-ms",
+            str(latency_ms),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    try:
+        url = None
+        while url is None:
+            line = process.stdout.readline()
+            if not line:
+                raise SystemExit("the sandbox exited before it listened")
+            match = re.search(r"Listening on (http://\S+)", line)
+            url = match.group(1) if match else None
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def empty_catalog() -> None:
+    from bench.bench_catalog import empty_catalog as empty
+
+    empty()
+
+
+def timed_sync() -> tuple[float, Any, float]:
+    """(wall time, the run, seconds spent fetching details)."""
+    from bench.bench_catalog import PhaseClock
+    from catalog.models import SyncRun
+    from catalog.services import catalog_sync
+
+    clock = PhaseClock()
+    started = time.perf_counter()
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND, progress=clock)
+    elapsed = time.perf_counter() - started
+    if run.status != SyncRun.Status.SUCCEEDED:
+        raise SystemExit(f"sync {run.status}: {run.error}")
+    details_began = clock.marks.get(SyncRun.Phase.DETAILS, started)
+    details = clock.marks.get(SyncRun.Phase.APPLYING, details_began) - details_began
+    return elapsed, run, details
+
+
+def peak_in_flight(url: str) -> int:
+    import httpx
+
+    state = httpx.get(f"{url}/_sandbox/state", headers={"X-Api-Key": API_KEY}, timeout=10)
+    return int(state.json()["peakInFlight"])
+
+
+def peak_rss_mib() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def naive_sync() -> int:
+    """The reference: one request per detail, one query (or three) per row."""
+    from django.utils import timezone
+
+    from backoffice.upstream import licendi_client
+    from catalog.models import Category, Combination, Product
+
+    requests = 0
+    with licendi_client() as client:
+        for page in client.iter_product_pages(page_size=100):
+            for item in page.items:
+                detail = client.get_product(item.sku)
+                requests += 1
+                category, _ = Category.objects.get_or_create(name=detail.category)
+                product, _ = Product.objects.update_or_create(
+                    sku=detail.sku,
+                    defaults={
+                        "name": detail.name[:300],
+                        "category": category,
+                        "brand": detail.brand[:100],
+                        "price": detail.price,
+                        "net_price": detail.net_price,
+                        "has_variants": bool(detail.combinations),
+                        "in_stock": detail.in_stock,
+                        "is_active": True,
+                        "first_seen_at": timezone.now(),
+                        "last_seen_at": timezone.now(),
+                    },
+                )
+                combos = detail.combinations or []
+                if not combos:
+                    Combination.objects.update_or_create(
+                        order_sku=detail.sku,
+                        defaults={
+                            "product": product,
+                            "price": detail.price,
+                            "net_price": detail.net_price,
+                            "in_stock": detail.in_stock,
+                        },
+                    )
+                for combo in combos:
+                    Combination.objects.update_or_create(
+                        order_sku=combo.order_sku,
+                        defaults={
+                            "product": product,
+                            "options": list(combo.options),
+                            "price": combo.price,
+                            "net_price": combo.net_price,
+                            "in_stock": combo.in_stock,
+                        },
+                    )
+    return requests
+
+
+def over_the_network(ctx: Context) -> list[Result]:
+    from django.conf import settings
+
+    products, latency_ms = ctx.args.sync_products, ctx.args.sync_latency_ms
+    ceiling = settings.CATALOG_SYNC_MAX_CONCURRENCY
+    empty_catalog()
+    with sandbox_on_a_port(products, latency_ms) as url:
+        settings.LICENDI_BASE_URL, settings.LICENDI_API_KEY = url, API_KEY
+        rss_before = peak_rss_mib()
+        full, run, fetching = timed_sync()
+        again, rerun, _ = timed_sync()
+        rss_after = peak_rss_mib()
+        most = peak_in_flight(url)
+    details = run.detail_requests
+    ideal = details * latency_ms / 1000 / ceiling
+    ctx.note(
+        f"sync: {products:,} products upstream, sandbox on a port (own process) with "
+        f"{latency_ms:g} ms added per request; ceiling {ceiling} in flight "
+        f"(CATALOG_SYNC_MAX_CONCURRENCY), start {settings.CATALOG_SYNC_CONCURRENCY}; "
+        f"{details:,} detail requests; ideal = details * latency / ceiling."
+    )
+    return [
+        Result(
+            f"full sync, {products:,} products, {latency_ms:g} ms latency",
+            full,
+            ideal,
+            "s",
+            reference_label="ideal: details * latency / ceiling",
+            note=f"{details:,} detail requests; target < 60 s",
+        ),
+        Result(
+            "of which fetching the details",
+            fetching,
+            ideal,
+            "s",
+            reference_label="ideal: details * latency / ceiling",
+            note=f"at most {most} requests in flight upstream",
+        ),
+        Result(
+            "no-change re-sync over the network",
+            again,
+            1.0,
+            "s",
+            reference_label="target",
+            note=f"{rerun.detail_requests} detail requests",
+        ),
+        Result(
+            "peak memory of the process (ru_maxrss)",
+            rss_after,
+            300.0,
+            "MiB",
+            reference_label="target",
+            note=f"{rss_before:.0f} MiB before the syncs",
+        ),
+    ]
+
+
+def against_naive(ctx: Context) -> list[Result]:
+    from django.conf import settings
+
+    from backoffice.upstream import use_transport
+    from sandbox import Sandbox
+
+    products = ctx.args.sync_naive_products
+    sb = Sandbox(products=products, seed=42, api_key=API_KEY)
+    settings.LICENDI_BASE_URL, settings.LICENDI_API_KEY = "http://sandbox.bench", API_KEY
+    with use_transport(sb.transport()):
+        empty_catalog()
+        full, _, _ = timed_sync()
+        again, _, _ = timed_sync()
+        empty_catalog()
+        started = time.perf_counter()
+        naive_sync()
+        naive_full = time.perf_counter() - started
+        started = time.perf_counter()
+        naive_sync()
+        naive_again = time.perf_counter() - started
+    ctx.note(
+        f"sync vs naive: {products:,} products, in-process sandbox (no latency), "
+        "each sync run once, project first."
+    )
+    return [
+        Result(
+            f"full sync, {products:,} products, in process",
+            full,
+            naive_full,
+            "s",
+            reference_label="naive per-row sync",
+        ),
+        Result(
+            "no-change re-sync, in process",
+            again,
+            naive_again,
+            "s",
+            reference_label="naive per-row sync",
+        ),
+    ]
+
+
+@comparison("sync")
+def sync(ctx: Context) -> list[Result]:
+    """Catalog sync over a network with latency, and against a naive per-row sync."""
+    return [*over_the_network(ctx), *against_naive(ctx)]
+
+
+if __name__ == "__main__":
+    # Through the harness, so the table and the options are the same as in a full run.
+    sys.exit(subprocess.call([sys.executable, "-m", "bench", "--only", "sync", *sys.argv[1:]]))

@@ -1,0 +1,108 @@
+"""``latency_ms`` / ``--latency-ms``: every /api call is slower, none waits for another."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "latency-key"
+
+
+def timed_gets(client: httpx.Client, paths: list[str]) -> list[tuple[int, float]]:
+    """GET each path from its own thread, all released at once; (status, seconds) each."""
+    start = threading.Barrier(len(paths))
+
+    def get(path: str) -> tuple[int, float]:
+        start.wait()
+        began = time.perf_counter()
+        status = client.get(path).status_code
+        return status, time.perf_counter() - began
+
+    with ThreadPoolExecutor(len(paths)) as pool:
+        return list(pool.map(get, paths))
+
+
+def test_every_api_call_takes_at_least_the_latency_and_calls_overlap():
+    sb = Sandbox(products=20, api_key=API_KEY, latency_ms=300)
+    skus = sb.product_skus()[:4]
+    client = httpx.Client(
+        transport=sb.transport(), base_url="http://sandbox.test", headers={"X-Api-Key": API_KEY}
+    )
+    with client:
+        answers = timed_gets(client, [f"/api/products/{sku}" for sku in skus])
+
+    assert [status for status, _ in answers] == [200] * 4
+    assert min(seconds for _, seconds in answers) >= 0.3
+    # Four requests were being answered at the same moment: no lock serialises the wait.
+    assert sb.peak_in_flight == 4
+    assert sb.in_flight == 0
+
+
+def test_control_calls_pay_no_latency():
+    sb = Sandbox(products=5, api_key=API_KEY, latency_ms=60_000)
+    client = httpx.Client(
+        transport=sb.transport(), base_url="http://sandbox.test", headers={"X-Api-Key": API_KEY}
+    )
+    with client:
+        assert client.get("/_sandbox/state").status_code == 200
+
+
+def test_negative_latency_is_refused():
+    with pytest.raises(ValueError, match="latency_ms"):
+        Sandbox(products=1, latency_ms=-1)
+
+
+def test_served_on_a_port_with_latency_answers_concurrent_requests_side_by_side():
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            "0",
+            "--products",
+            "20",
+            "--api-key",
+            API_KEY,
+            "--latency-ms",
+            "300",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    try:
+        url = None
+        for _ in range(3):
+            match = re.search(r"Listening on (http://\S+)", process.stdout.readline())
+            url = url or (match.group(1) if match else None)
+        assert url is not None
+        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        with httpx.Client(
+            base_url=url, headers={"X-Api-Key": API_KEY}, timeout=30, limits=limits
+        ) as client:
+            answers = timed_gets(client, ["/api/balance"] * 4)
+            state = client.get("/_sandbox/state").json()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert [status for status, _ in answers] == [200] * 4
+    assert min(seconds for _, seconds in answers) >= 0.3
+    assert state["peakInFlight"] == 4
