@@ -10,6 +10,7 @@ urlpatterns = [
     path("price-changes/", views.price_changes, name="price_changes"),
     path("syncs/", views.sync_runs, name="sync_runs"),
     path("syncs/run/", views.sync_now, name="sync_now"),
+    path("syncs/live/", views.sync_live, name="sync_live"),
     path("syncs/<int:pk>/progress/", views.sync_run_progress, name="sync_run_progress"),
     path("pricing-rules/", views.rule_list, name="rule_list"),
     path("pricing-rules/new/", views.rule_create, name="rule_create"),

@@ -79,6 +79,17 @@ class PurchaseOrder(models.Model):
     )
     # Statuses whose keys are still to come (polled by purchase_orders_poll_pending).
     AWAITING_KEYS_STATUSES = frozenset({Status.PENDING_DELIVERY, Status.PARTIALLY_DELIVERED})
+    # Statuses that background work moves on without anyone acting (submission, retries,
+    # delivery): the PO page follows them live and stops once the PO leaves them.
+    IN_FLIGHT_STATUSES = frozenset(
+        {
+            Status.QUEUED,
+            Status.SUBMITTING,
+            Status.UNKNOWN,
+            Status.PENDING_DELIVERY,
+            Status.PARTIALLY_DELIVERED,
+        }
+    )
 
     external_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
     upstream_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -162,6 +173,10 @@ class PurchaseOrder(models.Model):
     @property
     def is_read_only(self) -> bool:
         return self.source == self.Source.IMPORTED
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status in self.IN_FLIGHT_STATUSES
 
     @property
     def is_editable(self) -> bool:

@@ -73,6 +73,7 @@ from .submission import (
 )
 from .sweeps import (
     SweepReport,
+    purchase_order_failure_record,
     purchase_orders_poll_pending,
     purchase_orders_recover,
     purchase_orders_sync_request,
@@ -112,6 +113,7 @@ __all__ = [
     "purchase_order_confirm",
     "purchase_order_create",
     "purchase_order_details_refresh",
+    "purchase_order_failure_record",
     "purchase_order_import",
     "purchase_order_line_set",
     "purchase_order_not_placed_approve",
