@@ -165,7 +165,13 @@ class PurchaseOrder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.external_id or f"Draft #{self.pk}"
+        if self.external_id:
+            return self.external_id
+        # An order placed outside the back-office may have no externalId (or one already
+        # used here): Licendi's own id names it, not a draft number it never had.
+        if self.source == self.Source.IMPORTED and self.upstream_id:
+            return f"Licendi {self.upstream_id}"
+        return f"Draft #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return reverse("orders:po_detail", args=[self.pk])
