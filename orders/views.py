@@ -57,6 +57,8 @@ def _builder_context(po: PurchaseOrder | None) -> dict[str, Any]:
     processor (wallet_known, wallet_balance, ...), compared with `po_total`."""
     return {
         "po": po,
+        # What confirming will do (approval or payment), said by the confirm dialog.
+        "confirm_message": services.purchase_order_confirm_summary(po=po) if po else "",
         "po_total": po.total if po is not None else Decimal("0.00"),
         "line_form": LineForm(initial={"quantity": 1}),
     }
@@ -163,6 +165,7 @@ def _po_detail_context(request: StaffRequest, pk: int) -> dict[str, Any]:
     user = request.user
     return {
         "po": po,
+        "confirm_message": services.purchase_order_confirm_summary(po=po) if po.is_editable else "",
         "in_flight": po.is_in_flight,
         "refresh_seconds": PO_REFRESH_SECONDS,
         "reject_form": RejectForm(),

@@ -28,6 +28,7 @@ from .confirmation import (
     purchase_order_approve,
     purchase_order_cancel,
     purchase_order_confirm,
+    purchase_order_confirm_summary,
     purchase_order_reconfirm,
     purchase_order_reject,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "purchase_order_cancel",
     "purchase_order_check_upstream",
     "purchase_order_confirm",
+    "purchase_order_confirm_summary",
     "purchase_order_create",
     "purchase_order_details_refresh",
     "purchase_order_failure_record",
