@@ -15,5 +15,7 @@ urlpatterns = [
     path("pricing-rules/", views.rule_list, name="rule_list"),
     path("pricing-rules/new/", views.rule_create, name="rule_create"),
     path("pricing-rules/<int:pk>/edit/", views.rule_edit, name="rule_edit"),
+    path("pricing-rules/preview/", views.rule_preview, name="rule_preview"),
+    path("pricing-rules/<int:pk>/preview/", views.rule_preview, name="rule_preview_edit"),
     path("pricing-rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
 ]

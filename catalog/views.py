@@ -230,6 +230,20 @@ def _rule_form(request: HttpRequest, rule: PricingRule | None) -> HttpResponse:
 
 
 @permission_required(p.MANAGE_PRICING)
+@require_POST
+def rule_preview(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The impact of the rule as typed in the form, computed without saving anything."""
+    rule = get_object_or_404(PricingRule, pk=pk) if pk is not None else None
+    form = PricingRuleForm(request.POST, instance=rule)
+    preview = None
+    if form.is_valid():
+        preview = services.pricing_rule_preview(
+            rule=form.save(commit=False), min_margin_percent=selectors.min_margin_percent()
+        )
+    return render(request, "catalog/_rule_preview.html", {"form": form, "preview": preview})
+
+
+@permission_required(p.MANAGE_PRICING)
 def rule_create(request: HttpRequest) -> HttpResponse:
     return _rule_form(request, None)
 

@@ -91,6 +91,8 @@ EXPECTED: dict[str, Rule] = {
     "catalog:rule_list": page(p.MANAGE_PRICING),
     "catalog:rule_create": page(p.MANAGE_PRICING),
     "catalog:rule_edit": page(p.MANAGE_PRICING),
+    "catalog:rule_preview": action(p.MANAGE_PRICING),
+    "catalog:rule_preview_edit": action(p.MANAGE_PRICING),
     "catalog:rule_delete": page(p.MANAGE_PRICING),  # GET shows the confirmation
     # --- orders, keys, customers ---
     "orders:po_list": page(p.VIEW),
@@ -351,6 +353,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "catalog:product_detail": _product,
     "catalog:sync_run_progress": _sync_run,
     "catalog:rule_edit": _pricing_rule,
+    "catalog:rule_preview_edit": _pricing_rule,
     "catalog:rule_delete": _pricing_rule,
     "orders:po_detail": _draft_po,
     "orders:po_live": _draft_po,

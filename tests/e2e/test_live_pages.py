@@ -123,3 +123,41 @@ def test_a_sync_run_appears_and_progresses_without_a_reload(
     assert page.locator("#sync-live").get_attribute("data-polling") == "false"
     assert page.locator("#sync-queued").count() == 0
     assert problems == []
+
+
+def test_the_pricing_rule_form_previews_its_impact_before_saving(
+    page, login, live_url, roles, user_in_role, settings, problems
+):
+    from decimal import Decimal
+
+    from catalog.models import Combination, PricingRule
+    from catalog.services import pricing_apply
+    from tests.catalog.factories import CategoryFactory, CombinationFactory, ProductFactory
+
+    settings.MIN_MARGIN_PERCENT = Decimal("10")
+    office = CategoryFactory(name="Office")
+    for _ in range(3):
+        CombinationFactory(
+            product=ProductFactory(category=office),
+            net_price=Decimal("10.00"),
+            price=Decimal("12.00"),
+        )
+    pricing_apply()
+    before = sorted(Combination.objects.values_list("pk", "selling_price"))
+
+    login(page, user_in_role("Admin"))
+    page.goto(live_url("/catalog/pricing-rules/new/"))
+    page.select_option("#id_scope", "category")
+    page.select_option("#id_category", str(office.pk))
+    page.select_option("#id_kind", "markup_percent")
+    page.fill("#id_value", "5")
+    mark_page(page)
+    page.click("#rule-preview-button")
+
+    page.wait_for_selector("#preview-changed")
+    assert page.inner_text("#preview-changed") == "3"
+    assert page.inner_text("#preview-below-min") == "3"
+    assert not_reloaded(page)
+    assert not PricingRule.objects.exists()
+    assert sorted(Combination.objects.values_list("pk", "selling_price")) == before
+    assert problems == []
