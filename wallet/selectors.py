@@ -176,13 +176,17 @@ def ledger_filter_matched(
 
 
 def ledger_totals_by_type(entries: QuerySet[LedgerEntry]) -> list[Mapping[str, Any]]:
-    """Count and sum per type of the (filtered) entries: one aggregate query."""
-    return list(
+    """Count and sum per type of the (filtered) entries: one aggregate query. Each row
+    carries the type's human label; a type upstream added that we do not know yet keeps
+    its raw name."""
+    labels = dict(LedgerEntry.Type.choices)
+    rows = (
         entries.order_by()
         .values("type")
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by("type")
     )
+    return [{**row, "label": labels.get(row["type"], row["type"])} for row in rows]
 
 
 def ledger_chart_points(*, limit: int = 500) -> list[dict[str, str]]:

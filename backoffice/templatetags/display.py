@@ -12,9 +12,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.utils import timezone
 
+from backoffice.money import CENT
+
 register = template.Library()
 
-CENT = Decimal("0.01")
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 EMPTY = "—"
 

@@ -75,7 +75,7 @@ def test_low_balance_banner_appears_below_threshold_and_disappears_above(
     # Shown across the back-office, not only on wallet pages.
     home = client.get(reverse("home"))
     assert b'id="low-balance-banner"' in home.content
-    assert b"6000.00" in home.content
+    assert b"6,000.00 EUR" in home.content
     sandbox.topup(Decimal("1000.01"))
     sync()
     assert b'id="low-balance-banner"' not in client.get(reverse("home")).content
