@@ -24,8 +24,14 @@
   // so polling stops by itself; here it also pauses while the tab is hidden, with one
   // refresh as soon as the tab is shown again.
   function isLive(elt) { return elt && elt.hasAttribute && elt.hasAttribute("data-live"); }
+  // A part whose newest version has no trigger (or that was swapped out) never asks
+  // again, whatever timer htmx may still hold for the element it replaced.
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (isLive(event.detail.elt) && document.hidden) { event.preventDefault(); }
+    var elt = event.detail.elt;
+    if (!isLive(elt)) { return; }
+    if (document.hidden || !elt.isConnected || !elt.hasAttribute("hx-trigger")) {
+      event.preventDefault();
+    }
   });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && document.querySelector("[data-live][hx-trigger]")) {
