@@ -33,7 +33,7 @@ from . import permissions as p
 from .audit import audit_record
 from .auth import PermissionRequiredMixin
 from .exports import EXPORT_FORMATS, export_response
-from .form_rendering import CompactFormRenderer
+from .form_rendering import CompactFormRenderer, use_fast_selects
 from .models import AuditEvent
 from .tables import BaseTable
 
@@ -99,11 +99,17 @@ class ListFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.prepare_filters()
+        use_fast_selects(self.form)
         for field in self.form.fields.values():
             parts = getattr(field.widget, "widgets", None)
             if parts and len(parts) == 2:
                 for part, end in zip(parts, ("from", "to"), strict=True):
                     part.attrs.setdefault("aria-label", f"{field.label} ({end})")
+
+    def prepare_filters(self) -> None:
+        """Set what the filters need per request (choices from a cache, say); the form is
+        built after this."""
 
     def get_form_class(self) -> type[Any]:
         form_class = super().get_form_class()

@@ -3,17 +3,32 @@
 A table also describes its export: each column's header, and its typed value read from
 the row (`value_<name>(record)` on the table when the page shows something else than
 the plain field), so that the page and its CSV/XLSX agree on columns.
+
+Rows are rendered by `BaseTable.body_html()`, not by django-tables2's bound rows: those
+inspect the signature of each `render_<name>` and re-resolve each column's accessor, its
+`<td>` attributes and its choices for every cell, which was most of a list page's time.
+Here all of that is worked out once per column (`CellPlan`), and a cell is a few attribute
+reads and one call. What a cell shows is the same: `render_<name>`/`Column.render` with
+the arguments it declares, the column's default for empty values, choice labels, links
+(`linkify`), `TemplateColumn`s and callable `row_attrs`/`td` attributes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
 import django_tables2 as tables
 from django.db import models
+from django.template import Context
+from django.template.base import render_value_in_context
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django_tables2.utils import AttributeDict, signature
 
 from .exports import Cell, ExportColumn
 from .money import CURRENCY
@@ -40,14 +55,162 @@ class MoneyColumn(tables.Column):
         return money_text(value)
 
 
+def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The keyword arguments `fn` declares (None: it takes **kwargs, so all of them)."""
+    args, catch_all = signature(fn)
+    return None if catch_all else tuple(args)
+
+
+def _static(attrs: dict[str, Any]) -> bool:
+    return not any(callable(value) for value in attrs.values())
+
+
+@dataclass(frozen=True)
+class CellPlan:
+    """How one column's cells are made, worked out once per table."""
+
+    bound: Any  # django_tables2 BoundColumn
+    bits: tuple[str, ...]
+    display: bool  # a field with choices: show get_<field>_display()
+    render: Callable[..., Any]
+    wanted: tuple[str, ...] | None
+    empty_values: tuple[Any, ...]
+    default: Any
+    td_html: str | None  # None: the td attributes depend on the cell
+    localize: bool | None
+
+    def value(self, record: Any) -> Any:
+        current: Any = record
+        last = len(self.bits) - 1
+        for i, bit in enumerate(self.bits):
+            if i == last and self.display and isinstance(current, models.Model):
+                display = getattr(current, f"get_{bit}_display", None)
+                if display is not None:
+                    return display()
+            try:
+                current = current[bit] if isinstance(current, dict) else getattr(current, bit)
+                if callable(current) and not getattr(current, "do_not_call_in_templates", False):
+                    current = current()
+            except Exception:  # as django-tables2: a cell with nothing behind it is empty
+                return None
+            if current is None:
+                return None
+        return current
+
+
 class BaseTable(tables.Table):
     # Columns left out of the export (actions, forms, buttons).
     export_exclude: tuple[str, ...] = ()
+    # The shared template renders the body with body_html() (see the module docstring).
+    lean_rows = True
 
     class Meta:
         template_name = "partials/table.html"
         attrs = {"class": "table table-sm table-hover align-middle"}
         per_page = 50
+
+    # --- rendering the rows
+
+    def cell_plans(self) -> list[CellPlan]:
+        model = getattr(self._meta, "model", None)
+        plans = []
+        for bound in self.columns:
+            column = bound.column
+            accessor = bound.accessor
+            display = False
+            if model is not None:
+                field = accessor.get_field(model)  # None for an annotation
+                display = bool(field is not None and getattr(field, "choices", None))
+            attrs = dict(self.attrs)
+            attrs.update(dict(column.attrs))
+            td = attrs.get("td", attrs.get("cell", {}))
+            bound.current_record = bound.current_value = None
+            plans.append(
+                CellPlan(
+                    bound=bound,
+                    bits=tuple(accessor.bits) if accessor else (),
+                    display=display,
+                    render=bound.render,
+                    wanted=_wanted(bound.render),
+                    empty_values=tuple(column.empty_values),
+                    default=bound.default,
+                    td_html=bound.attrs["td"].as_html() if _static(td) else None,
+                    localize=column.localize,
+                )
+            )
+        return plans
+
+    def body_html(self) -> SafeString:
+        """The `<tbody>` rows of the page (or of every row when not paginated)."""
+        context = getattr(self, "context", None) or Context()
+        plans = self.cell_plans()
+        row_attrs = [
+            (key, value, _wanted(value) if callable(value) else ())
+            for key, value in self.row_attrs.items()
+        ]
+        out: list[str] = []
+        for index, row in enumerate(self.paginated_rows):
+            record = row.record
+            attrs: dict[str, Any] = {}
+            for key, value, wanted in row_attrs:
+                if callable(value):
+                    given = {"table": self, "record": record}
+                    value = value(
+                        **(given if wanted is None else {k: given[k] for k in wanted if k in given})
+                    )
+                attrs[key] = value
+            parity = "odd" if index % 2 else "even"
+            attrs["class"] = f"{attrs['class']} {parity}" if attrs.get("class") else parity
+            cells = [
+                f"<td {td}>{html}</td>"
+                for td, html in (self._cell(plan, record, row, context) for plan in plans)
+            ]
+            out.append(f"<tr {AttributeDict(attrs).as_html()}>{''.join(cells)}</tr>")
+        if not out and self.empty_text:
+            out.append(
+                format_html('<tr><td colspan="{}">{}</td></tr>', len(plans), self.empty_text)
+            )
+        return mark_safe("".join(out))  # noqa: S308 - every part is escaped above
+
+    def _cell(self, plan: CellPlan, record: Any, row: Any, context: Context) -> tuple[str, str]:
+        value = plan.value(record)
+        bound = plan.bound
+        if value in plan.empty_values:
+            content: Any = plan.default
+            given: dict[str, Any] | None = None
+        else:
+            given = {
+                "value": value,
+                "record": record,
+                "column": bound.column,
+                "bound_column": bound,
+                "bound_row": row,
+                "table": self,
+            }
+            if plan.wanted is None:
+                content = plan.render(**given)
+            else:
+                content = plan.render(
+                    **{name: given[name] for name in plan.wanted if name in given}
+                )
+            if bound.link:
+                content = bound.link(content, **given)
+        if plan.td_html is None:
+            bound.current_record, bound.current_value = record, content
+            td = bound.attrs["td"].as_html()
+        else:
+            td = plan.td_html
+        html: str
+        if plan.localize is None:
+            # Text needs only escaping (what the template would do to it); other values
+            # are localized and formatted as the template would.
+            if isinstance(content, str):
+                html = conditional_escape(content)
+            else:
+                html = render_value_in_context(content, context)
+        else:
+            html = conditional_escape(localize(content, use_l10n=plan.localize))
+        return td, html
 
     def export_columns(self) -> list[ExportColumn]:
         """The export's columns: every column of the table (hidden ones too) but those

@@ -7,15 +7,16 @@ What it does, all on 127.0.0.1 and bounded in time:
 1. creates and migrates the dedicated database `bench_webhooks` (DATABASE_URL overrides),
    empties the webhooks and orders tables, inserts one active endpoint secret and the
    purchase orders the events belong to;
-2. starts gunicorn (the back-office WSGI app, dev settings with DEBUG off, --preload,
+2. starts gunicorn (the back-office WSGI app, bench/webhooks_settings.py: dev settings
+   with DEBUG off and the cache in Redis, --preload,
    gthread workers keeping connections alive; --web-threads 1 for sync workers) on a
-   free loopback port, with Celery's broker on a dedicated Redis database;
+   free loopback port, with Celery's broker and the cache on a dedicated Redis database;
 3. sends every delivery (unique events plus repeated ones, shuffled, each freshly signed
    with the endpoint secret) from a thread pool of httpx clients, timing each answer;
 4. starts the worker (by default only once every delivery is acknowledged, so the two
    phases are measured separately; --worker-during-send overlaps them) and waits for it
-   to apply the events (any left after the wait are processed by
-   the service in this process and reported), then checks in the database that each
+   to apply the events (any left after the wait are drained by the service in this
+   process and reported), then checks in the database that each
    unique event is stored once, applied once (attempts = 1, status processed), that every
    key was stored once, and that the duplicate counters add up to the repeats sent.
 Prints acknowledgements per second and p50/p95/p99 latency. Exits non-zero on a failed check.
@@ -51,7 +52,8 @@ def bench_environment(database_url: str, broker_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "backoffice.settings.dev",
+            # Development settings with the cache in Redis as in production (webhooks_settings).
+            "DJANGO_SETTINGS_MODULE": "bench.webhooks_settings",
             "DEBUG": "false",
             "DATABASE_URL": database_url,
             "CONN_MAX_AGE": "60",
@@ -113,6 +115,11 @@ def prepare(args) -> tuple[str, list[dict], int]:
             "TRUNCATE webhooks_webhookevent, webhooks_webhookendpoint, orders_licencekey, "
             "orders_purchaseorderevent, orders_purchaseorderline, orders_purchaseorder CASCADE"
         )
+    from django.core.cache import cache
+
+    from webhooks.services.deliveries import DRAIN_PENDING_KEY
+
+    cache.delete(DRAIN_PENDING_KEY)  # a drain flag left by an interrupted run
     secret = generate_secret()
     WebhookEndpoint.objects.create(
         upstream_id="wh-bench",
@@ -131,12 +138,21 @@ def prepare(args) -> tuple[str, list[dict], int]:
                 external_id=f"PO-BENCH-{n:06d}",
                 upstream_id=f"ord-bench-{n:06d}",
                 idempotency_key=uuid.uuid4(),
+                # Known in full, as once the order answer is stored: applying keys does
+                # not queue a details refresh per event.
+                invoice_number=f"INV-BENCH-{n:06d}",
+                upstream_total=1000,
             )
         )
     PurchaseOrder.objects.bulk_create(pos, batch_size=1000)
     lines = [
         PurchaseOrderLine(
-            purchase_order=po, order_sku="BENCH-1", name="Bench", quantity=1000, unit_net_price=1
+            purchase_order=po,
+            order_sku="BENCH-1",
+            name="Bench",
+            quantity=1000,
+            unit_net_price=1,
+            upstream_unit_price=1,
         )
         for po in PurchaseOrder.objects.filter(external_id__startswith="PO-BENCH-")
     ]
@@ -177,12 +193,20 @@ def warm_up(port: int, count: int, deadline: float) -> None:
             client.get(f"http://127.0.0.1:{port}/hooks/licendi")
 
 
-def send_all(port: int, secret: str, bodies: list[bytes], concurrency: int, deadline: float):
+def send_all(
+    port: int,
+    secret: str,
+    bodies: list[bytes],
+    concurrency: int,
+    deadline: float,
+    path: str = "/hooks/licendi",
+):
+    """POST each body, freshly signed, from `concurrency` threads; (status, seconds, answer)."""
     import httpx
 
     from licendi.webhooks import signature_headers
 
-    url = f"http://127.0.0.1:{port}/hooks/licendi"
+    url = f"http://127.0.0.1:{port}{path}"
     local = threading.local()
     clients: list[httpx.Client] = []
     clients_lock = threading.Lock()
@@ -216,6 +240,73 @@ def send_all(port: int, secret: str, bodies: list[bytes], concurrency: int, dead
     for item in clients:
         item.close()
     return results, wall
+
+
+def start_gunicorn(
+    env: dict[str, str], port: int, workers: int, threads: int, logs: Path
+) -> subprocess.Popen:
+    """gunicorn serving the back-office (DJANGO_SETTINGS_MODULE from `env`) on 127.0.0.1."""
+    return subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "backoffice.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            *(
+                # gthread keeps HTTP connections alive; sync workers close each one.
+                ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
+            ),
+            "--log-level",
+            "warning",
+            # Load Django once in the master: workers fork ready, the first answers are not
+            # spent importing the project.
+            "--preload",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(logs / "webhooks-gunicorn.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def start_celery_worker(env: dict[str, str], concurrency: int, logs: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "backoffice",
+            "worker",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=open(logs / "webhooks-worker.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_applied(deadline: float) -> tuple[float, int]:
+    """Seconds until no event is left `received` (bounded by deadline), and how many are."""
+    from webhooks.models import WebhookEvent
+
+    started = time.perf_counter()
+    left = 0
+    while time.monotonic() < deadline:
+        left = WebhookEvent.objects.filter(status="received").count()
+        if left == 0:
+            break
+        time.sleep(0.2)
+    return time.perf_counter() - started, left
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -302,56 +393,11 @@ def main() -> int:
     port = free_port()
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
-    web = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "backoffice.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.web_workers),
-            *(
-                # gthread keeps HTTP connections alive; sync workers close each one.
-                ["--worker-class", "gthread", "--threads", str(args.web_threads)]
-                if args.web_threads > 1
-                else []
-            ),
-            "--log-level",
-            "warning",
-            # Load Django once in the master: workers fork ready, the first answers are not
-            # spent importing the project.
-            "--preload",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=open(logs / "webhooks-gunicorn.log", "w"),  # noqa: SIM115 - lives as long as the process
-        stderr=subprocess.STDOUT,
-    )
-    worker_command = [
-        str(BIN / "celery"),
-        "-A",
-        "backoffice",
-        "worker",
-        "--concurrency",
-        str(args.worker_concurrency),
-        "--loglevel",
-        "WARNING",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
+    web = start_gunicorn(env, port, args.web_workers, args.web_threads, logs)
     worker: subprocess.Popen | None = None
 
     def start_worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            worker_command,
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=open(logs / "webhooks-worker.log", "w"),
-            stderr=subprocess.STDOUT,
-        )
+        return start_celery_worker(env, args.worker_concurrency, logs)
 
     if args.worker_during_send:
         worker = start_worker()
@@ -383,20 +429,13 @@ def main() -> int:
             print(f"not acknowledged     {failures}")
 
         from webhooks.models import WebhookEvent
-        from webhooks.services import webhook_event_process
+        from webhooks.services import webhook_events_drain
 
         if worker is None:
             worker = start_worker()
-        started = time.perf_counter()
-        while time.monotonic() < deadline:
-            left = WebhookEvent.objects.filter(status="received").count()
-            if left == 0:
-                break
-            time.sleep(0.5)
-        worker_time = time.perf_counter() - started
+        worker_time, _ = wait_until_applied(deadline)
         leftover = list(WebhookEvent.objects.filter(status="received").values_list("pk", flat=True))
-        for pk in leftover:
-            webhook_event_process(event_pk=pk)
+        webhook_events_drain()
         print(
             f"worker applied all   in {worker_time:.1f} s after the last ack, "
             f"{(len(bodies) - len(leftover)) / worker_time:.0f} events/s"

@@ -12,25 +12,18 @@ from django.utils import timezone
 from backoffice.lists import ListFilterSet
 
 from . import selectors
-from .models import Category, Combination, PriceChange, Product
+from .models import Combination, PriceChange, Product
 
 YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
-
-
-def _brand_choices() -> list[tuple[str, str]]:
-    return [(brand, brand) for brand in selectors.brand_names_cached()]
 
 
 class CombinationFilter(ListFilterSet):
     STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
 
     q = django_filters.CharFilter(method="filter_search", label="Search")
-    category = django_filters.ModelChoiceFilter(
-        field_name="product__category", queryset=Category.objects.all(), label="Category"
-    )
-    brand = django_filters.ChoiceFilter(
-        field_name="product__brand", choices=_brand_choices, label="Brand"
-    )
+    # Choices set per request from the cache (see __init__), not read from the tables.
+    category = django_filters.ChoiceFilter(field_name="product__category", label="Category")
+    brand = django_filters.ChoiceFilter(field_name="product__brand", label="Brand")
     in_stock = django_filters.BooleanFilter(widget=forms.Select(choices=YES_NO), label="In stock")
     has_variants = django_filters.BooleanFilter(
         field_name="product__has_variants",
@@ -55,6 +48,13 @@ class CombinationFilter(ListFilterSet):
     class Meta:
         model = Combination
         fields: list[str] = []
+
+    def prepare_filters(self) -> None:
+        choices = selectors.filter_choices_cached()
+        self.filters["brand"].extra["choices"] = [(brand, brand) for brand in choices["brands"]]
+        self.filters["category"].extra["choices"] = [
+            (str(pk), name) for pk, name in choices["categories"]
+        ]
 
     def filter_search(
         self, queryset: QuerySet[Combination], name: str, value: str

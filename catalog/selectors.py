@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Combination, PriceChange, PricingRule, Product, SyncRun
+from .models import Category, Combination, PriceChange, PricingRule, Product, SyncRun
 
 # Rows show the rule by scope and kind only (describe()), so its targets need no join.
 _RULE_JOINS = ("priced_by_rule",)
@@ -45,9 +46,17 @@ def brand_names() -> list[str]:
     )
 
 
-def brand_names_cached() -> list[str]:
-    """`brand_names()` for the catalog list's brand filter, kept until the next sync run
-    finishes: brands change only when a sync writes products, and a DISTINCT over every
+def category_choices() -> list[tuple[int, str]]:
+    return list(Category.objects.order_by("name").values_list("pk", "name"))
+
+
+def _filter_choices() -> dict[str, list[Any]]:
+    return {"brands": brand_names(), "categories": category_choices()}
+
+
+def filter_choices_cached() -> dict[str, list[Any]]:
+    """The catalog list's brand and category choices, kept until the next sync run
+    finishes: both change only when a sync writes products, and a DISTINCT over every
     product on every page of the list cost more than the indexed lookup of the last run."""
     last_run = (
         SyncRun.objects.filter(finished_at__isnull=False)
@@ -55,8 +64,8 @@ def brand_names_cached() -> list[str]:
         .values_list("pk", flat=True)
         .first()
     )
-    names = cache.get_or_set(f"catalog:brand-names:{last_run}", brand_names, timeout=24 * 3600)
-    return list(names or [])
+    key = f"catalog:filter-choices:{last_run}"
+    return cache.get_or_set(key, _filter_choices, timeout=24 * 3600) or _filter_choices()
 
 
 def product_for_detail(sku: str) -> Product:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import quote
 
 import django_tables2 as tables
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import urlencode
+from django.utils.http import RFC3986_SUBDELIMS, urlencode
 
 from backoffice.tables import BaseTable, MoneyColumn, money_text
 
@@ -68,9 +69,17 @@ class CombinationTable(BaseTable):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.min_margin = selectors.min_margin_percent()
+        # One reverse() per page rather than per row: the sku is the URL's last segment.
+        self._detail_url = reverse("catalog:product_detail", args=["-"]).rpartition("-/")
+
+    def product_url(self, sku: str) -> str:
+        if not sku or "/" in sku:
+            return reverse("catalog:product_detail", args=[sku])  # as reverse() judges it
+        head, _slot, tail = self._detail_url
+        return f"{head}{quote(sku, safe=RFC3986_SUBDELIMS + '~:@')}/{tail}"
 
     def render_name(self, record: Combination) -> str:
-        url = reverse("catalog:product_detail", args=[record.product.sku])
+        url = self.product_url(record.product.sku)
         inactive = (
             format_html(' <span class="badge text-bg-secondary">{}</span>', "inactive")
             if not record.is_active

@@ -320,6 +320,9 @@ ORDER_IMPORT_INTERVAL_SECONDS = env.int("ORDER_IMPORT_INTERVAL_SECONDS", default
 ORDER_RECOVERY_INTERVAL_SECONDS = env.int("ORDER_RECOVERY_INTERVAL_SECONDS", default=60)
 ORDER_RECOVERY_AFTER_SECONDS = env.int("ORDER_RECOVERY_AFTER_SECONDS", default=45)
 WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", default=300)
+# Received events are applied by a drain queued right after the receiver commits; this
+# beat drain only bounds the delay when such a queued drain was lost.
+WEBHOOK_DRAIN_SWEEP_SECONDS = env.int("WEBHOOK_DRAIN_SWEEP_SECONDS", default=15)
 NOTIFICATIONS_SCAN_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SCAN_INTERVAL_SECONDS", default=60)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
@@ -381,6 +384,10 @@ CELERY_BEAT_SCHEDULE = {
     "orders-import": {
         "task": "orders.tasks.purchase_orders_import",
         "schedule": ORDER_IMPORT_INTERVAL_SECONDS,
+    },
+    "webhooks-drain": {
+        "task": "webhooks.tasks.webhook_events_drain",
+        "schedule": WEBHOOK_DRAIN_SWEEP_SECONDS,
     },
     "webhooks-process-waiting": {
         "task": "webhooks.tasks.webhook_events_process_waiting",

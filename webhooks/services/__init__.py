@@ -11,6 +11,7 @@ from .deliveries import (
     webhook_event_process,
     webhook_event_process_queued,
     webhook_event_record,
+    webhook_events_drain,
     webhook_events_process_waiting,
     webhook_events_queue_for_order,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "webhook_event_process",
     "webhook_event_process_queued",
     "webhook_event_record",
+    "webhook_events_drain",
     "webhook_events_process_waiting",
     "webhook_events_queue_for_order",
 ]

@@ -4,18 +4,26 @@ Deliveries are at least once and out of order. Two database facts make that safe
 an event id is inserted once (ON CONFLICT DO NOTHING), and the keys an event carries
 go through `orders.services.keys_deliver`, which stores each key once whatever path
 (order response, webhook, polling) delivered it first.
+
+The receiver does one INSERT per delivery and no per-event task: a drain task applies
+every `received` event in batches (row locks with SKIP LOCKED, in id order), and a
+commit only queues a drain when none is pending (a cache flag, cleared when a drain
+starts), so a burst of deliveries costs one Celery publish per drain, not one each.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 import traceback as tb
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.cache import cache
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Field, Q
 from django.utils import timezone
 
@@ -34,6 +42,18 @@ logger = logging.getLogger(__name__)
 # A `received` event this old lost its task (broker outage, worker killed): beat retries it.
 RECEIVED_GRACE = timedelta(minutes=2)
 PROCESS_TASK = "webhooks.tasks.webhook_event_process"
+DRAIN_TASK = "webhooks.tasks.webhook_events_drain"
+# Set while a drain is queued and not yet started. It expires, so a drain lost on its
+# way to the worker (broker outage) only delays the next one by this long; the beat
+# drain (WEBHOOK_DRAIN_SWEEP_SECONDS) covers a quiet period after such a loss.
+DRAIN_PENDING_KEY = "webhooks:drain-pending"
+DRAIN_PENDING_SECONDS = 10
+# Events applied per transaction: enough to spread the commit, short enough that a
+# repeated delivery of a locked event (its duplicate counter) waits little.
+DRAIN_BATCH = 100
+# A drain stops taking new batches after this long and queues its successor, so one
+# task never holds a worker for minutes behind a backlog.
+DRAIN_SECONDS = 20.0
 
 
 def _concrete_field(name: str) -> Field[Any, Any]:
@@ -43,7 +63,8 @@ def _concrete_field(name: str) -> Field[Any, Any]:
     return field
 
 
-def _insert_sql() -> tuple[str, list[str]]:
+@functools.cache
+def _insert_sql() -> tuple[str, tuple[str, ...]]:
     columns = [
         "event_id",
         "type",
@@ -70,14 +91,15 @@ def _insert_sql() -> tuple[str, list[str]]:
         f"INSERT INTO {table} ({names}) VALUES ({values}) "  # noqa: S608 - names quoted, values bound
         f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('id')}"
     )
-    return sql, columns
+    return sql, tuple(columns)
 
 
 def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     """Store a verified delivery once; returns (event pk or 0, created).
 
-    A new event is processed by a task queued on commit. A repeated one only bumps
-    its duplicate counter: status, body and result stay as they are.
+    A new event is applied by the next drain (one is queued on commit unless one is
+    already pending). A repeated one only bumps its duplicate counter: status, body
+    and result stay as they are.
     """
     received_at = timezone.now()
     row: dict[str, Any] = {
@@ -98,18 +120,34 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     }
     sql, columns = _insert_sql()
     params = [_concrete_field(name).get_db_prep_save(row[name], connection) for name in columns]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            inserted = cursor.fetchone()
-        if inserted is None:
-            WebhookEvent.objects.filter(event_id=delivery.event_id).update(
-                duplicate_count=F("duplicate_count") + 1, last_duplicate_at=received_at
-            )
-            return 0, False
-        event_pk = int(inserted[0])
-        enqueue(PROCESS_TASK, event_pk=event_pk)
-    return event_pk, True
+    # One statement, so no transaction of its own: in autocommit (a request) this is one
+    # round trip to the database instead of BEGIN, INSERT, COMMIT.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        WebhookEvent.objects.filter(event_id=delivery.event_id).update(
+            duplicate_count=F("duplicate_count") + 1, last_duplicate_at=received_at
+        )
+        return 0, False
+    transaction.on_commit(drain_soon, robust=True)
+    return int(inserted[0]), True
+
+
+def drain_soon() -> None:
+    """Queue a drain unless one is queued and not started yet (called after a commit).
+
+    A drain clears the flag before it reads, so an event committed before this call is
+    either seen by the pending drain or queues a new one: none is left behind.
+    """
+    try:
+        pending = not cache.add(DRAIN_PENDING_KEY, 1, timeout=DRAIN_PENDING_SECONDS)
+    except Exception:
+        # Without the cache every commit queues a drain: more tasks, nothing left behind.
+        logger.warning("webhook drain flag unavailable; queueing a drain", exc_info=True)
+        pending = False
+    if not pending:
+        enqueue(DRAIN_TASK)
 
 
 def _scrub(text: str, keys: Sequence[str]) -> str:
@@ -123,54 +161,145 @@ def _scrub(text: str, keys: Sequence[str]) -> str:
 def webhook_event_process(*, event_pk: int) -> WebhookEvent:
     """Apply one stored event; safe to run twice and from any status.
 
-    The event row is locked for the whole step, so concurrent runs (a task, a beat
+    The event row is locked for the whole step, so concurrent runs (a drain, a beat
     pass, a reprocess click) apply it once; a done event is left alone.
     """
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
-        if event.status in WebhookEvent.DONE_STATUSES:
-            return event
-        event.attempts += 1
-        fields = ["attempts", "status", "error", "traceback", "processed_at"]
-        if event.type not in WebhookEvent.KNOWN_TYPES:
-            event.status = WebhookEvent.Status.IGNORED
-            event.error, event.traceback = "", ""
-            event.processed_at = timezone.now()
-            event.save(update_fields=fields)
-            return event
-
-        keys: list[DeliveredKey] = []
-        try:
-            keys = payloads.stored_keys(event.payload)
-            with transaction.atomic():
-                stored = order_services.keys_deliver(
-                    upstream_order_id=event.upstream_order_id,
-                    external_id=event.external_id or None,
-                    keys=keys,
-                    source="webhook",
-                )
-        except order_services.PurchaseOrderNotFound:
-            if event.status != WebhookEvent.Status.FOREIGN:
-                event.status = WebhookEvent.Status.WAITING
-            event.error = "No purchase order matches this order yet."
-            event.traceback = ""
-        except Exception as exc:
-            clear = [key.key for key in keys]
-            event.status = WebhookEvent.Status.FAILED
-            event.error = _scrub(f"{type(exc).__name__}: {exc}", clear)[:2000]
-            event.traceback = _scrub(tb.format_exc(), clear)
-            logger.warning(
-                "webhook event %s (%s) failed: %s", event.event_id, event.type, type(exc).__name__
-            )
-        else:
-            event.status = WebhookEvent.Status.PROCESSED
-            event.keys_stored = stored
-            event.error, event.traceback = "", ""
-            event.processed_at = timezone.now()
-            event.purchase_order = _purchase_order_for(event)
-            fields += ["keys_stored", "purchase_order"]
-        event.save(update_fields=fields)
+        _apply(event)
         return event
+
+
+def _apply(
+    event: WebhookEvent, *, orders: dict[tuple[str, str], PurchaseOrder | None] | None = None
+) -> None:
+    """Apply one event whose row the caller holds locked, and save its outcome.
+
+    `orders` remembers, across one batch, which PO each order reference resolved to.
+    """
+    if event.status in WebhookEvent.DONE_STATUSES:
+        return
+    event.attempts += 1
+    fields = ["attempts", "status", "error", "traceback", "processed_at"]
+    if event.type not in WebhookEvent.KNOWN_TYPES:
+        event.status = WebhookEvent.Status.IGNORED
+        event.error, event.traceback = "", ""
+        event.processed_at = timezone.now()
+        event.save(update_fields=fields)
+        return
+
+    keys: list[DeliveredKey] = []
+    try:
+        keys = payloads.stored_keys(event.payload)
+        with transaction.atomic():
+            stored = order_services.keys_deliver(
+                upstream_order_id=event.upstream_order_id,
+                external_id=event.external_id or None,
+                keys=keys,
+                source="webhook",
+            )
+    except order_services.PurchaseOrderNotFound:
+        if event.status != WebhookEvent.Status.FOREIGN:
+            event.status = WebhookEvent.Status.WAITING
+        event.error = "No purchase order matches this order yet."
+        event.traceback = ""
+    except Exception as exc:
+        clear = [key.key for key in keys]
+        event.status = WebhookEvent.Status.FAILED
+        event.error = _scrub(f"{type(exc).__name__}: {exc}", clear)[:2000]
+        event.traceback = _scrub(tb.format_exc(), clear)
+        logger.warning(
+            "webhook event %s (%s) failed: %s", event.event_id, event.type, type(exc).__name__
+        )
+    else:
+        event.status = WebhookEvent.Status.PROCESSED
+        event.keys_stored = stored
+        event.error, event.traceback = "", ""
+        event.processed_at = timezone.now()
+        if orders is None:
+            event.purchase_order = _purchase_order_for(event)
+        else:
+            ref = (event.upstream_order_id, event.external_id)
+            if ref not in orders:
+                orders[ref] = _purchase_order_for(event)
+            event.purchase_order = orders[ref]
+        fields += ["keys_stored", "purchase_order"]
+    event.save(update_fields=fields)
+
+
+def _drain_batch(*, limit: int) -> tuple[int, dict[str, int]]:
+    """Apply up to `limit` received events in one transaction; returns (taken, statuses).
+
+    SKIP LOCKED lets concurrent drains take disjoint batches. Within a batch events are
+    applied in order of their purchase order reference, so that two drains lock purchase
+    orders in the same order and cannot deadlock each other.
+    """
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        events = list(
+            WebhookEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookEvent.Status.RECEIVED)
+            .order_by("pk")[:limit]
+        )
+        events.sort(key=lambda e: (e.upstream_order_id, e.external_id, e.pk))
+        orders: dict[tuple[str, str], PurchaseOrder | None] = {}
+        for event in events:
+            _apply(event, orders=orders)
+            counts[str(event.status)] = counts.get(str(event.status), 0) + 1
+    return len(events), counts
+
+
+def webhook_events_drain(
+    *, batch: int = DRAIN_BATCH, max_seconds: float = DRAIN_SECONDS
+) -> dict[str, int]:
+    """Apply every received event, a batch per transaction; returns counts by status.
+
+    An event whose processing fails is recorded `failed` inside its own savepoint
+    (`_apply`), so the rest of its batch is applied. A batch that fails as a whole (a
+    deadlock with an order being placed, a lost connection) is rolled back and its
+    events are applied one transaction each, so one bad row cannot hold the others.
+    """
+    try:
+        cache.delete(DRAIN_PENDING_KEY)
+    except Exception:
+        # The flag then expires by itself; the events are applied all the same.
+        logger.warning("webhook drain flag could not be cleared", exc_info=True)
+    totals: dict[str, int] = {"applied": 0}
+    deadline = time.monotonic() + max_seconds
+    while True:
+        try:
+            taken, counts = _drain_batch(limit=batch)
+        except DatabaseError:
+            logger.warning("webhook drain batch rolled back; applying its events one by one")
+            taken, counts = _drain_one_by_one(limit=batch)
+        totals["applied"] += taken
+        for status, n in counts.items():
+            totals[status] = totals.get(status, 0) + n
+        if taken < batch:
+            return totals
+        # More are waiting: let another worker process join (one at a time, through the
+        # flag), so a backlog is applied by every free worker, not by this one alone.
+        drain_soon()
+        if time.monotonic() > deadline:
+            # Leave this worker to other tasks; the queued drain picks up the rest.
+            return totals
+
+
+def _drain_one_by_one(*, limit: int) -> tuple[int, dict[str, int]]:
+    pks = list(
+        WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    for pk in pks:
+        try:
+            status = webhook_event_process(event_pk=pk).status
+        except (DatabaseError, WebhookEvent.DoesNotExist):
+            logger.exception("webhook event pk=%s could not be applied", pk)
+            status = "error"
+        counts[status] = counts.get(status, 0) + 1
+    return len(pks), counts
 
 
 def webhook_event_process_queued(*, event_pk: int) -> str:
