@@ -102,6 +102,15 @@ def running_sync() -> SyncRun | None:
     return SyncRun.objects.filter(status=SyncRun.Status.RUNNING).first()
 
 
+def last_sync_run_id() -> int:
+    """The newest run's id (0 before the first): runs created later have a higher one."""
+    return SyncRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def first_sync_run_after(*, run_id: int) -> SyncRun | None:
+    return SyncRun.objects.filter(pk__gt=run_id).order_by("pk").first()
+
+
 def pricing_rules() -> QuerySet[PricingRule]:
     return PricingRule.objects.select_related("category", "product", "updated_by").order_by(
         "-is_active", "scope", "id"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
@@ -108,14 +112,64 @@ class SyncRunListView(ListPageView):
         return selectors.sync_runs()
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
+        live = _sync_live_context(self.request)
         return super().get_context_data(
-            running=selectors.running_sync(),
             can_sync=self.request.user.has_perm(p.RUN_SYNCS),
+            **live,
             **context,
         )
 
 
 sync_runs = SyncRunListView.as_view()
+
+# How often the sync page's live part polls while a sync is queued or running (seconds).
+SYNC_REFRESH_SECONDS = 2
+# A sync queued by "Sync now" that no worker started within this long is reported as
+# such, and the page stops waiting for it.
+SYNC_QUEUE_PATIENCE = timedelta(minutes=5)
+
+
+def _query_int(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+
+
+def _sync_live_context(request: HttpRequest) -> dict[str, Any]:
+    """What the sync page's live part shows: the running sync with its progress; else,
+    after "Sync now" (`?after=<last run id>&at=<epoch seconds>`), the queued request
+    until its run appears, then how that run ended. It polls only while a sync is
+    running or queued."""
+    running = selectors.running_sync()
+    after = _query_int(request, "after")
+    queued_at = _query_int(request, "at")
+    requested = None
+    queued = stalled = False
+    if running is None and after is not None:
+        requested = selectors.first_sync_run_after(run_id=after)
+        if requested is None:
+            started = datetime.fromtimestamp(queued_at, tz=UTC) if queued_at is not None else None
+            stalled = started is None or timezone.now() - started > SYNC_QUEUE_PATIENCE
+            queued = not stalled
+    if running is not None and after is None:
+        # Watch the running sync so that, once it ends, the page shows how it ended.
+        after = running.pk - 1
+    return {
+        "running": running,
+        "requested": requested,
+        "queued": queued,
+        "stalled": stalled,
+        "polling": running is not None or queued,
+        "live_query": urlencode({"after": after, "at": queued_at}) if after is not None else "",
+        "refresh_seconds": SYNC_REFRESH_SECONDS,
+        "queue_patience_minutes": int(SYNC_QUEUE_PATIENCE.total_seconds() // 60),
+    }
+
+
+@permission_required(p.VIEW)
+@require_GET
+def sync_live(request: HttpRequest) -> HttpResponse:
+    """The sync page's live part (polled while a sync is queued or running)."""
+    return render(request, "catalog/_sync_live.html", _sync_live_context(request))
 
 
 @permission_required(p.VIEW)
@@ -128,13 +182,15 @@ def sync_run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(p.RUN_SYNCS)
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
+    last_run_id = selectors.last_sync_run_id()
     try:
         services.catalog_sync_request(user=request.user)
     except services.SyncAlreadyRunning as exc:
         messages.info(request, str(exc))
-    else:
-        messages.success(request, "Catalog sync queued: it appears below as soon as it starts.")
-    return redirect("catalog:sync_runs")
+        return redirect("catalog:sync_runs")
+    messages.success(request, "Catalog sync queued.")
+    query = urlencode({"after": last_run_id, "at": int(timezone.now().timestamp())})
+    return redirect(f"{reverse('catalog:sync_runs')}?{query}")
 
 
 class PricingRuleListView(ListPageView):
@@ -171,6 +227,20 @@ def _rule_form(request: HttpRequest, rule: PricingRule | None) -> HttpResponse:
         "catalog/rule_form.html",
         {"form": form, "rule": rule, "brands": selectors.brand_names()},
     )
+
+
+@permission_required(p.MANAGE_PRICING)
+@require_POST
+def rule_preview(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """The impact of the rule as typed in the form, computed without saving anything."""
+    rule = get_object_or_404(PricingRule, pk=pk) if pk is not None else None
+    form = PricingRuleForm(request.POST, instance=rule)
+    preview = None
+    if form.is_valid():
+        preview = services.pricing_rule_preview(
+            rule=form.save(commit=False), min_margin_percent=selectors.min_margin_percent()
+        )
+    return render(request, "catalog/_rule_preview.html", {"form": form, "preview": preview})
 
 
 @permission_required(p.MANAGE_PRICING)

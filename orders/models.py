@@ -79,6 +79,17 @@ class PurchaseOrder(models.Model):
     )
     # Statuses whose keys are still to come (polled by purchase_orders_poll_pending).
     AWAITING_KEYS_STATUSES = frozenset({Status.PENDING_DELIVERY, Status.PARTIALLY_DELIVERED})
+    # Statuses that background work moves on without anyone acting (submission, retries,
+    # delivery): the PO page follows them live and stops once the PO leaves them.
+    IN_FLIGHT_STATUSES = frozenset(
+        {
+            Status.QUEUED,
+            Status.SUBMITTING,
+            Status.UNKNOWN,
+            Status.PENDING_DELIVERY,
+            Status.PARTIALLY_DELIVERED,
+        }
+    )
 
     external_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
     upstream_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -154,7 +165,13 @@ class PurchaseOrder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.external_id or f"Draft #{self.pk}"
+        if self.external_id:
+            return self.external_id
+        # An order placed outside the back-office may have no externalId (or one already
+        # used here): Licendi's own id names it, not a draft number it never had.
+        if self.source == self.Source.IMPORTED and self.upstream_id:
+            return f"Licendi {self.upstream_id}"
+        return f"Draft #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return reverse("orders:po_detail", args=[self.pk])
@@ -162,6 +179,10 @@ class PurchaseOrder(models.Model):
     @property
     def is_read_only(self) -> bool:
         return self.source == self.Source.IMPORTED
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status in self.IN_FLIGHT_STATUSES
 
     @property
     def is_editable(self) -> bool:

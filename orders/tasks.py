@@ -32,22 +32,43 @@ def purchase_order_submit(self: Task[Any, str], po_id: int) -> str:
     try:
         result = services.purchase_order_submit(purchase_order_id=po_id)
     except services.SubmissionOutcomeUnknown as exc:
-        countdown = _countdown(SUBMIT_RETRY_BASE_SECONDS * 2**self.request.retries)
-        logger.warning("PO %s outcome unknown, retry in %ss: %s", po_id, countdown, exc)
-        if self.request.retries >= SUBMIT_MAX_RETRIES:
-            # Left "unknown": purchase_orders_poll_pending keeps resolving it.
-            return PurchaseOrder.Status.UNKNOWN
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        return _submit_retry(self, po_id, exc)
+    except Exception as exc:
+        # Anything else (a refusal the price check did not expect, the database
+        # unreachable) would leave the page saying "Queued": put it on the timeline.
+        # The task class retries database errors; the recovery sweep resends the rest.
+        services.purchase_order_failure_record(
+            purchase_order_id=po_id, what="Sending to Licendi", error=exc, actor_label="worker"
+        )
+        raise
     if result.status == "busy" and self.request.retries < SUBMIT_MAX_RETRIES:
         # If a worker is sending it, the next run finds it settled and does nothing.
         raise self.retry(countdown=_countdown(BUSY_RETRY_SECONDS))
     return result.status
 
 
+def _submit_retry(task: Task[Any, str], po_id: int, exc: Exception) -> str:
+    countdown = _countdown(SUBMIT_RETRY_BASE_SECONDS * 2**task.request.retries)
+    logger.warning("PO %s outcome unknown, retry in %ss: %s", po_id, countdown, exc)
+    if task.request.retries >= SUBMIT_MAX_RETRIES:
+        # Left "unknown": purchase_orders_poll_pending keeps resolving it.
+        return PurchaseOrder.Status.UNKNOWN
+    raise task.retry(exc=exc, countdown=countdown) from exc
+
+
 @shared_task(acks_late=True)
 def purchase_order_details_refresh(purchase_order_id: int) -> bool:
     """Re-read the order upstream for a PO that got its keys but not its answer."""
-    return services.purchase_order_details_refresh(purchase_order_id=purchase_order_id)
+    try:
+        return services.purchase_order_details_refresh(purchase_order_id=purchase_order_id)
+    except Exception as exc:
+        services.purchase_order_failure_record(
+            purchase_order_id=purchase_order_id,
+            what="Reading the order's details from Licendi",
+            error=exc,
+            actor_label="worker",
+        )
+        raise
 
 
 @shared_task

@@ -10,6 +10,7 @@ urlpatterns = [
     path("orders/sync/", views.po_sync, name="po_sync"),
     path("orders/combinations/", views.combination_search, name="combination_search"),
     path("orders/<int:pk>/", views.po_detail, name="po_detail"),
+    path("orders/<int:pk>/live/", views.po_live, name="po_live"),
     path("orders/<int:pk>/edit/", views.po_edit, name="po_edit"),
     path("orders/<int:pk>/lines/", views.po_line_set, name="po_line_set"),
     path("orders/<int:pk>/confirm/", views.po_confirm, name="po_confirm"),

@@ -57,6 +57,8 @@ def _builder_context(po: PurchaseOrder | None) -> dict[str, Any]:
     processor (wallet_known, wallet_balance, ...), compared with `po_total`."""
     return {
         "po": po,
+        # What confirming will do (approval or payment), said by the confirm dialog.
+        "confirm_message": services.purchase_order_confirm_summary(po=po) if po else "",
         "po_total": po.total if po is not None else Decimal("0.00"),
         "line_form": LineForm(initial={"quantity": 1}),
     }
@@ -151,31 +153,45 @@ def combination_search(request: StaffRequest) -> HttpResponse:
     )
 
 
-@permission_required(p.VIEW)
-@require_GET
-def po_detail(request: StaffRequest, pk: int) -> HttpResponse:
+# How often the PO page polls while background work is in flight (seconds).
+PO_REFRESH_SECONDS = 3
+
+
+def _po_detail_context(request: StaffRequest, pk: int) -> dict[str, Any]:
     try:
         po = selectors.purchase_order_detail(pk=pk)
     except ObjectDoesNotExist as exc:
         raise Http404("No such purchase order") from exc
     user = request.user
-    return render(
-        request,
-        "orders/po_detail.html",
-        {
-            "po": po,
-            "reject_form": RejectForm(),
-            "can_place": user.has_perm(p.PLACE_ORDERS) and not po.is_read_only,
-            "can_approve": user.has_perm(p.APPROVE_ORDERS)
-            and user.pk not in (po.created_by_id, po.confirmed_by_id),
-            "can_reveal": user.has_perm(p.REVEAL_KEYS),
-            "cancellable": po.status in services.CANCELLABLE and not po.is_read_only,
-            "unresolved": po.status in services.UNRESOLVED and not po.is_read_only,
-            "can_decide_keys": user.has_perm(p.APPROVE_ORDERS),
-            "can_approve_not_placed": user.has_perm(p.APPROVE_ORDERS)
-            and po.not_placed_requested_by_id not in (None, user.pk),
-        },
-    )
+    return {
+        "po": po,
+        "confirm_message": services.purchase_order_confirm_summary(po=po) if po.is_editable else "",
+        "in_flight": po.is_in_flight,
+        "refresh_seconds": PO_REFRESH_SECONDS,
+        "reject_form": RejectForm(),
+        "can_place": user.has_perm(p.PLACE_ORDERS) and not po.is_read_only,
+        "can_approve": user.has_perm(p.APPROVE_ORDERS)
+        and user.pk not in (po.created_by_id, po.confirmed_by_id),
+        "can_reveal": user.has_perm(p.REVEAL_KEYS),
+        "cancellable": po.status in services.CANCELLABLE and not po.is_read_only,
+        "unresolved": po.status in services.UNRESOLVED and not po.is_read_only,
+        "can_decide_keys": user.has_perm(p.APPROVE_ORDERS),
+        "can_approve_not_placed": user.has_perm(p.APPROVE_ORDERS)
+        and po.not_placed_requested_by_id not in (None, user.pk),
+    }
+
+
+@permission_required(p.VIEW)
+@require_GET
+def po_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    return render(request, "orders/po_detail.html", _po_detail_context(request, pk))
+
+
+@permission_required(p.VIEW)
+@require_GET
+def po_live(request: StaffRequest, pk: int) -> HttpResponse:
+    """The PO page's live part, polled while the PO is in flight."""
+    return render(request, "orders/_po_live.html", _po_detail_context(request, pk))
 
 
 def _po_action(

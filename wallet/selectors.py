@@ -20,7 +20,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat
 
 from orders.models import PurchaseOrder, missing_details
 
@@ -138,7 +138,11 @@ def ledger_annotate_po(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
     matches = _po_by_reference()
     return entries.annotate(
         po_pk=Subquery(matches.values("pk")[:1]),
-        po_number=Subquery(matches.values("external_id")[:1]),
+        po_number=Subquery(
+            matches.annotate(
+                label=Coalesce("external_id", Concat(Value("Licendi "), "upstream_id"))
+            ).values("label")[:1]
+        ),
     )
 
 
@@ -157,7 +161,9 @@ def ledger_attach_purchase_orders(entries: list[LedgerEntry]) -> None:
         # Attributes of the page's rows, like ledger_annotate_po's annotations.
         po_pk, po_number = found.get(entry.reference or "", (None, None))
         setattr(entry, "po_pk", po_pk)  # noqa: B010 - not a model field
-        setattr(entry, "po_number", po_number)  # noqa: B010 - not a model field
+        # An imported order without an externalId is named by Licendi's id, as on its page.
+        label = po_number or (f"Licendi {entry.reference}" if po_pk is not None else None)
+        setattr(entry, "po_number", label)  # noqa: B010 - not a model field
 
 
 def ledger_filter_matched(

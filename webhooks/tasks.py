@@ -7,8 +7,16 @@ from . import services
 
 @shared_task(name="webhooks.tasks.webhook_event_process")
 def webhook_event_process(event_pk: int) -> str:
-    """Apply one stored event (queued when its order arrives)."""
-    return services.webhook_event_process_queued(event_pk=event_pk)
+    """Apply one stored event (queued when its order arrives).
+
+    A failure the service could not record itself is written on the event, then raised
+    for the task class to retry; the beat passes pick up events left unapplied.
+    """
+    try:
+        return services.webhook_event_process_queued(event_pk=event_pk)
+    except Exception as exc:
+        services.webhook_event_failure_record(event_pk=event_pk, error=exc)
+        raise
 
 
 @shared_task(name="webhooks.tasks.webhook_events_drain")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,6 +28,7 @@ from backoffice import permissions as p
 from backoffice.audit import client_ip
 from backoffice.auth import permission_required
 from backoffice.lists import ListPageView
+from backoffice.tables import BaseTable
 
 from . import receiver as receiving
 from . import selectors, services
@@ -239,9 +240,26 @@ class WebhookEventListView(ListPageView):
     permission_required = (p.MANAGE_WEBHOOKS,)
     filter_form_id = "event-filter"
 
+    in_flight = False
+
     def get_queryset(self) -> QuerySet[WebhookEvent]:
         return selectors.webhook_event_list()
 
+    def page_loaded(self, table: BaseTable) -> None:
+        # The list follows events still being applied; once none on this page is, the
+        # live part renders without its trigger and polling stops.
+        self.in_flight = any(
+            row.record.status == WebhookEvent.Status.RECEIVED for row in table.page.object_list
+        )
+
+    def get_context_data(self, **context: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            in_flight=self.in_flight, refresh_seconds=EVENT_LIST_REFRESH_SECONDS, **context
+        )
+
+
+# How often the event list polls while events on the page are being applied (seconds).
+EVENT_LIST_REFRESH_SECONDS = 3
 
 event_list = WebhookEventListView.as_view()
 

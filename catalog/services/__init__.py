@@ -6,9 +6,11 @@ Callers import from `catalog.services`; the modules are an arrangement, not an A
 
 from .pricing import (
     PricingRuleConflict,
+    RulePreview,
     pricing_apply,
     pricing_rule_create,
     pricing_rule_delete,
+    pricing_rule_preview,
     pricing_rule_update,
 )
 from .runs import ProgressCallback, SyncAlreadyRunning, catalog_sync_request
@@ -17,6 +19,7 @@ from .sync import SyncFailed, catalog_sync, list_fingerprint
 __all__ = [
     "PricingRuleConflict",
     "ProgressCallback",
+    "RulePreview",
     "SyncAlreadyRunning",
     "SyncFailed",
     "catalog_sync",
@@ -25,5 +28,6 @@ __all__ = [
     "pricing_apply",
     "pricing_rule_create",
     "pricing_rule_delete",
+    "pricing_rule_preview",
     "pricing_rule_update",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -84,6 +86,66 @@ def _rule_targets(rule: PricingRule) -> Q:
     if rule.scope == PricingRule.Scope.CATEGORY:
         return Q(product__category_id=rule.category_id)
     return Q()
+
+
+@dataclass(frozen=True, slots=True)
+class RulePreview:
+    """What saving a rule would do to the combinations it (or its old version) covers."""
+
+    covered: int  # combinations the rule's target reaches
+    changed: int  # of those, how many would get another selling price
+    below_min_after: int  # would sell below the minimum margin (or at an undefined one)
+    below_min_before: int  # of the same combinations, below it now
+    newly_below_min: int  # below it after, not now
+    min_margin_percent: Decimal
+
+
+def pricing_rule_preview(*, rule: PricingRule, min_margin_percent: Decimal) -> RulePreview:
+    """Price the covered combinations as if `rule` (unsaved, or an edit of a saved rule)
+    were saved, without writing anything: the same RuleBook as pricing_apply."""
+    others = PricingRule.objects.filter(is_active=True)
+    where = _rule_targets(rule)
+    if rule.pk is not None:
+        others = others.exclude(pk=rule.pk)
+        saved = PricingRule.objects.filter(pk=rule.pk).first()
+        if saved is not None:
+            # An edit that moves the rule's target also reprices what it leaves.
+            where |= _rule_targets(saved)
+    book = RuleBook([*others, *([rule] if rule.is_active else [])])
+
+    def below(percent: Decimal | None, selling: Decimal | None) -> bool:
+        if selling is None:
+            return False  # not priced yet: not flagged (as selectors.below_min_margin)
+        return percent is None or percent < min_margin_percent
+
+    covered = changed = after = before = newly = 0
+    rows = (
+        Combination.objects.filter(where)
+        .order_by()
+        .values_list(
+            "product_id",
+            "product__category_id",
+            "product__brand",
+            "net_price",
+            "price",
+            "selling_price",
+            "margin_percent",
+        )
+    )
+    for product_id, category_id, brand, net, rrp, selling, percent in rows.iterator(
+        chunk_size=5000
+    ):
+        priced = book.price(
+            product_id=product_id, category_id=category_id, brand=brand, net=net, rrp=rrp
+        )
+        covered += 1
+        changed += priced.selling_price != selling
+        was_below = below(percent, selling)
+        is_below = below(priced.margin_percent, priced.selling_price)
+        before += was_below
+        after += is_below
+        newly += is_below and not was_below
+    return RulePreview(covered, changed, after, before, newly, min_margin_percent)
 
 
 def _rule_snapshot(rule: PricingRule) -> dict[str, Any]:

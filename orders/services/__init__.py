@@ -28,6 +28,7 @@ from .confirmation import (
     purchase_order_approve,
     purchase_order_cancel,
     purchase_order_confirm,
+    purchase_order_confirm_summary,
     purchase_order_reconfirm,
     purchase_order_reject,
 )
@@ -73,6 +74,7 @@ from .submission import (
 )
 from .sweeps import (
     SweepReport,
+    purchase_order_failure_record,
     purchase_orders_poll_pending,
     purchase_orders_recover,
     purchase_orders_sync_request,
@@ -110,8 +112,10 @@ __all__ = [
     "purchase_order_cancel",
     "purchase_order_check_upstream",
     "purchase_order_confirm",
+    "purchase_order_confirm_summary",
     "purchase_order_create",
     "purchase_order_details_refresh",
+    "purchase_order_failure_record",
     "purchase_order_import",
     "purchase_order_line_set",
     "purchase_order_not_placed_approve",

@@ -11,12 +11,14 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from backoffice.audit import audit_record
 from backoffice.models import AuditEvent
+from backoffice.templatetags.display import format_money
 
 from ..models import PurchaseOrder, PurchaseOrderLine
 from .errors import FourEyesViolation, InvalidState, OrdersError, UnknownCombination
@@ -36,6 +38,21 @@ class Outcome:
     purchase_order: PurchaseOrder
     changed: bool
     message: str
+
+
+def purchase_order_confirm_summary(*, po: PurchaseOrder) -> str:
+    """What confirming this draft will do, as the confirm dialog says it: approval by a
+    second person above PO_APPROVAL_THRESHOLD, otherwise sent at once and paid from the
+    wallet."""
+    total = format_money(po.total, po.currency)
+    if approval_needed(po.total):
+        threshold = format_money(settings.PO_APPROVAL_THRESHOLD, po.currency)
+        return (
+            f"Confirm {total}? It is above the approval threshold of {threshold}: it then "
+            "waits for a second person with the approval permission. Nothing is sent to "
+            "Licendi or paid until it is approved."
+        )
+    return f"Confirm {total}? It is sent to Licendi at once and paid from the wallet."
 
 
 def purchase_order_confirm(

@@ -120,7 +120,10 @@ def purchase_order_import(
             return None
         detail = client.get_order(order.id)
         external_id = detail.external_id or None
+        note = "Placed outside the back-office"
         if external_id and PurchaseOrder.objects.filter(external_id=external_id).exists():
+            # Numbers are unique here; keep Licendi's on the record all the same.
+            note += f" (Licendi's externalId {external_id} is already another order's number)"
             external_id = None
         total = detail.total
         if total is None:
@@ -136,7 +139,7 @@ def purchase_order_import(
                     upstream_total=detail.total,
                     currency=detail.currency,
                     invoice_number=detail.invoice_number or "",
-                    note="Placed outside the back-office",
+                    note=note,
                     submitted_at=detail.created_at,
                     needs_review=bool(detail.problems),
                     review_reason="; ".join(detail.problems)[:4000],

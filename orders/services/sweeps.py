@@ -43,13 +43,20 @@ class SweepReport:
         self.counts[name] = self.counts.get(name, 0) + n
 
 
-def _failure_record(po_id: int, what: str, exc: BaseException) -> None:
-    """Write the failure on the PO's timeline, unless its last entry already says so."""
-    message = f"{what} failed: {type(exc).__name__}: {exc}"[:2000]
-    logger.warning("PO %s: %s", po_id, message)
+def purchase_order_failure_record(
+    *, purchase_order_id: int, what: str, error: BaseException, actor_label: str
+) -> None:
+    """Write a background failure on the PO's timeline (unless its last entry already
+    says so), so its page tells why it has not moved instead of staying silent.
+
+    Never raises: the record is a courtesy to staff, and the caller's own error handling
+    (a retry, the next PO of a pass) must go on even when the database is what failed.
+    """
+    message = f"{what} failed: {type(error).__name__}: {error}"[:2000]
+    logger.warning("PO %s: %s", purchase_order_id, message)
     try:
         with transaction.atomic():
-            po = PurchaseOrder.objects.filter(pk=po_id).first()
+            po = PurchaseOrder.objects.filter(pk=purchase_order_id).first()
             if po is None:
                 return
             last = (
@@ -59,9 +66,9 @@ def _failure_record(po_id: int, what: str, exc: BaseException) -> None:
                 .first()
             )
             if last != message:
-                record_event(po, actor_label="beat", message=message)
-    except Exception:  # the record is a courtesy; the pass must go on
-        logger.exception("Could not record the failure on PO %s", po_id)
+                record_event(po, actor_label=actor_label, message=message)
+    except Exception:
+        logger.exception("Could not record the failure on PO %s", purchase_order_id)
 
 
 def _each(
@@ -75,7 +82,9 @@ def _each(
             logger.info("PO %s still unresolved: %s", po_id, exc)
         except Exception as exc:  # isolate each PO: record it and go on
             report.add("errors")
-            _failure_record(po_id, what, exc)
+            purchase_order_failure_record(
+                purchase_order_id=po_id, what=what, error=exc, actor_label="beat"
+            )
         else:
             for name, n in outcome.items():
                 report.add(name, n)

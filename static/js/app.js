@@ -18,4 +18,35 @@
     var source = document.querySelector(button.dataset.copyTarget);
     if (source && navigator.clipboard) { navigator.clipboard.writeText(source.textContent.trim()); }
   });
+
+  // Live parts of a page (<div data-live hx-get=... hx-trigger="every Ns, live-refresh from:body">)
+  // follow background work. The server leaves out hx-trigger once nothing is in flight,
+  // so polling stops by itself; here it also pauses while the tab is hidden, with one
+  // refresh as soon as the tab is shown again.
+  function isLive(elt) { return elt && elt.hasAttribute && elt.hasAttribute("data-live"); }
+  // A part whose newest version has no trigger (or that was swapped out) never asks
+  // again, whatever timer htmx may still hold for the element it replaced.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!isLive(elt)) { return; }
+    if (document.hidden || !elt.isConnected || !elt.hasAttribute("hx-trigger")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && document.querySelector("[data-live][hx-trigger]")) {
+      document.body.dispatchEvent(new Event("live-refresh"));
+    }
+  });
+  // A session that expired while the page was open answers with the login page: reload
+  // (which lands on the login) instead of drawing it inside the live part.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    var xhr = event.detail.xhr;
+    if (!isLive(elt) || !xhr || !xhr.responseURL) { return; }
+    if (new URL(xhr.responseURL).pathname !== new URL(elt.getAttribute("hx-get"), window.location.href).pathname) {
+      event.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
 })();

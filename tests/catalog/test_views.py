@@ -249,17 +249,21 @@ def test_sync_runs_page_polls_a_running_sync_and_stops_when_finished(synced, cli
     )
 
     page = client.get(reverse("catalog:sync_runs")).content.decode()
-    assert 'hx-trigger="every 2s"' in page
-    partial_url = reverse("catalog:sync_run_progress", args=[running.pk])
-    assert f'hx-get="{partial_url}"' in page
-    assert "40 / 200" in client.get(partial_url).content.decode()
+    assert 'hx-trigger="every 2s, live-refresh from:body"' in page
+    live_url = f"{reverse('catalog:sync_live')}?after={running.pk - 1}"
+    assert f'hx-get="{live_url}' in page
+    assert "40 / 200" in client.get(live_url).content.decode()
 
     SyncRun.objects.filter(pk=running.pk).update(
         status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now()
     )
-    finished = client.get(partial_url).content.decode()
+    finished = client.get(live_url).content.decode()
     assert "hx-trigger" not in finished and 'data-status="succeeded"' in finished
     assert "Sync now" not in page  # a Viewer may not start syncs
+
+    # The single run's own progress partial stops polling the same way.
+    partial = client.get(reverse("catalog:sync_run_progress", args=[running.pk])).content
+    assert b"hx-trigger" not in partial and b'data-status="succeeded"' in partial
 
 
 def test_sync_now_queues_the_task_on_commit(sb, client_for, django_capture_on_commit_callbacks):

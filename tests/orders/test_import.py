@@ -114,3 +114,39 @@ def test_po_left_queued_is_sent_by_polling(
 
     po.refresh_from_db()
     assert po.status == S.DELIVERED
+
+
+def test_imported_orders_are_named_by_licendi_not_as_drafts(
+    sandbox, combos, stock_skus, client_for
+):
+    from django.urls import reverse
+
+    from tests.wallet.factories import LedgerEntryFactory
+
+    first = sandbox.place_order([(stock_skus[0], 1)], external_id="SHOP-9")
+    no_number = sandbox.place_order([(stock_skus[1], 1)])
+    tasks.purchase_orders_import.delay().get()
+    # The shop reused its number: the second order cannot carry it here.
+    taken = sandbox.place_order([(stock_skus[2], 1)], external_id="SHOP-9")
+    tasks.purchase_orders_import.delay().get()
+
+    plain = PurchaseOrder.objects.get(upstream_id=no_number["id"])
+    clash = PurchaseOrder.objects.get(upstream_id=taken["id"])
+    assert str(plain) == f"Licendi {no_number['id']}"
+    assert str(clash) == f"Licendi {taken['id']}"
+    assert str(PurchaseOrder.objects.get(upstream_id=first["id"])) == "SHOP-9"
+    # Licendi's externalId that could not be kept is still on the record.
+    assert "SHOP-9" in clash.note
+
+    client = client_for("Finance")
+    listing = client.get(reverse("orders:po_list"), {"source": "imported"}).content.decode()
+    assert "Draft #" not in listing and f"Licendi {no_number['id']}" in listing
+    page = client.get(reverse("orders:po_detail", args=[plain.pk])).content.decode()
+    assert "Draft #" not in page and f"Licendi {no_number['id']}" in page
+
+    LedgerEntryFactory(reference=no_number["id"])
+    ledger = client.get(reverse("wallet:ledger")).content.decode()
+    assert f">Licendi {no_number['id']}</a>" in ledger and f">#{plain.pk}<" not in ledger
+    export = client.post(reverse("wallet:ledger"), {"_export": "csv"})
+    body = b"".join(export.streaming_content).decode()
+    assert f"Licendi {no_number['id']}" in body

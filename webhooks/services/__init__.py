@@ -24,6 +24,7 @@ from .endpoints import (
     webhook_endpoint_rotate_start,
     webhook_endpoints_upstream,
 )
+from .failures import webhook_event_failure_record
 
 __all__ = [
     "WebhookEndpointError",
@@ -33,6 +34,7 @@ __all__ = [
     "webhook_endpoint_rotate_finish",
     "webhook_endpoint_rotate_start",
     "webhook_endpoints_upstream",
+    "webhook_event_failure_record",
     "webhook_event_process",
     "webhook_event_process_queued",
     "webhook_event_record",
