@@ -93,3 +93,27 @@ def login(live_server):
         page.wait_for_selector("text=Log out")
 
     return _login
+
+
+@pytest.fixture
+def roles(transactional_db) -> None:
+    """Transactional tests flush the tables; the role groups come back from their migration."""
+    from tests.conftest import ensure_roles
+
+    ensure_roles()
+
+
+@pytest.fixture
+def problems(page) -> list[str]:
+    """Console errors (a CSP refusal shows as one) and uncaught script errors of `page`."""
+    seen: list[str] = []
+    page.on(
+        "console",
+        lambda msg: (
+            msg.type == "error"
+            and "favicon" not in (msg.location or {}).get("url", "")
+            and seen.append(msg.text)
+        ),
+    )
+    page.on("pageerror", lambda exc: seen.append(str(exc)))
+    return seen

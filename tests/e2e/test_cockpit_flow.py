@@ -1,13 +1,9 @@
 """The home dashboard and notifications in a real browser (Debian chromium, live server)."""
 
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
 
-from backoffice.permissions import ROLES
 from notifications.models import Notification
 from orders.models import PurchaseOrder
 from tests.dashboard import builders as b
@@ -17,29 +13,6 @@ from wallet.models import LedgerEntry
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 S = PurchaseOrder.Status
-
-
-@pytest.fixture
-def roles(transactional_db):
-    # Transactional tests flush the tables; the roles come back from their migration.
-    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
-        importlib.import_module("backoffice.migrations.0002_roles").create_roles(apps, None)
-
-
-@pytest.fixture
-def problems(page):
-    """Console errors (a CSP refusal shows as one) and uncaught script errors."""
-    seen: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            msg.type == "error"
-            and "favicon" not in (msg.location or {}).get("url", "")
-            and seen.append(msg.text)
-        ),
-    )
-    page.on("pageerror", lambda exc: seen.append(str(exc)))
-    return seen
 
 
 def refresh_live_part(page) -> None:

@@ -1,15 +1,11 @@
 """Pages that follow background work in a real browser (Debian chromium, live server):
 the PO page turns delivered and a sync run appears and progresses, without a reload."""
 
-import importlib
 import uuid
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
 
 from backoffice.celery import app as celery_app
-from backoffice.permissions import ROLES
 from catalog.models import SyncRun
 from catalog.services import catalog_sync
 from orders import services as orders
@@ -19,29 +15,6 @@ from tests.orders.factories import in_stock_skus, mirror_sandbox_catalog
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 S = PurchaseOrder.Status
-
-
-@pytest.fixture
-def roles(transactional_db):
-    # Transactional tests flush the tables; the roles come back from their migration.
-    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
-        importlib.import_module("backoffice.migrations.0002_roles").create_roles(apps, None)
-
-
-@pytest.fixture
-def problems(page):
-    """Console errors (a CSP refusal shows as one) and uncaught script errors."""
-    seen: list[str] = []
-    page.on(
-        "console",
-        lambda msg: (
-            msg.type == "error"
-            and "favicon" not in (msg.location or {}).get("url", "")
-            and seen.append(msg.text)
-        ),
-    )
-    page.on("pageerror", lambda exc: seen.append(str(exc)))
-    return seen
 
 
 @pytest.fixture

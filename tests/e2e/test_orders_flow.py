@@ -1,23 +1,11 @@
 """A buyer builds a purchase order in a real browser and follows it to its keys."""
 
-import importlib
-
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
 
-from backoffice.permissions import ROLES
 from orders.models import PurchaseOrder
 from tests.orders.factories import CustomerFactory, in_stock_skus, mirror_sandbox_catalog
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def roles(transactional_db):
-    # Transactional tests flush the tables; the roles come back from their migration.
-    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
-        importlib.import_module("backoffice.migrations.0002_roles").create_roles(apps, None)
 
 
 def test_buyer_orders_for_a_customer_and_reveals_a_key(

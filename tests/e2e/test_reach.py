@@ -1,11 +1,7 @@
 """Reach: every main page on a 375 px phone without sideways scrolling, a skip link, the
 error pages styled (their CSS loads under the CSP), a purchase order by keyboard alone."""
 
-import importlib
-
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
 
 from backoffice.permissions import ROLES
 from catalog.models import Product
@@ -23,13 +19,6 @@ from wallet import services as wallet_services
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 375, "height": 740}
-
-
-@pytest.fixture
-def roles(transactional_db):
-    # Transactional tests flush the tables; the roles come back from their migration.
-    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
-        importlib.import_module("backoffice.migrations.0002_roles").create_roles(apps, None)
 
 
 @pytest.fixture
