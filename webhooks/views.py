@@ -247,9 +247,10 @@ class WebhookEventListView(ListPageView):
 
     def page_loaded(self, table: BaseTable) -> None:
         # The list follows events still being applied; once none on this page is, the
-        # live part renders without its trigger and polling stops.
+        # live part renders without its trigger and polling stops. The records are read,
+        # not the bound rows: making bound rows moves django-tables2's even/odd counter.
         self.in_flight = any(
-            row.record.status == WebhookEvent.Status.RECEIVED for row in table.page.object_list
+            record.status == WebhookEvent.Status.RECEIVED for record in table.page.object_list.data
         )
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
