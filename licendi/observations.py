@@ -22,10 +22,19 @@ from typing import Any, Literal
 NoteKind = Literal["coercion", "unknown_field", "missing_field"]
 
 REDACTED = "[redacted]"
-# Field names whose values are never kept in an example or a quarantined record.
-SECRET_FIELDS = frozenset(
-    {"key", "keys", "licenseKey", "licenceKey", "secret", "apiKey", "password", "token"}
-)
+# A field whose name, lower-cased and stripped of separators, contains one of these is
+# never kept in an example or a quarantined record: upstream may rename `key` to `Key`,
+# `license_key` or `activationKey`, and a renamed key must not be stored in clear.
+SECRET_NAME_PARTS = ("key", "secret", "token", "password", "serial")
+# A value shaped like a licence key (groups of letters and digits joined by dashes) is
+# redacted whatever its field is called.
+_KEY_SHAPED = re.compile(r"[A-Za-z0-9]{4,8}(?:-[A-Za-z0-9]{4,8}){2,}")
+_SEPARATORS = re.compile(r"[^a-z0-9]")
+
+
+def is_secret_name(name: str) -> bool:
+    normalized = _SEPARATORS.sub("", name.lower())
+    return any(part in normalized for part in SECRET_NAME_PARTS)
 # An example is for a human to recognise the shape; a whole catalog is not needed.
 MAX_EXAMPLE_CHARS = 2000
 # Distinct notes one collector keeps. Field names come from upstream: an object keyed by
@@ -43,7 +52,9 @@ def field_pattern(where: str) -> str:
 
 def redact(value: Any, *, name: str = "") -> Any:
     """A copy of a JSON value with every secret-named field's value replaced."""
-    if name in SECRET_FIELDS:
+    if name and is_secret_name(name):
+        return REDACTED
+    if isinstance(value, str) and _KEY_SHAPED.fullmatch(value.strip()):
         return REDACTED
     if isinstance(value, Mapping):
         return {str(k): redact(v, name=str(k)) for k, v in value.items()}

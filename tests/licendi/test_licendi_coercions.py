@@ -271,3 +271,23 @@ def test_field_names_made_of_data_do_not_grow_the_notes_without_bound() -> None:
     assert len(notes) == MAX_NOTES + 1
     [overflow] = [n for n in notes if n.field == OVERFLOW_FIELD]
     assert overflow.count == MAX_NOTES
+
+
+def test_redaction_covers_keys_under_any_name_and_key_shaped_values():
+    from licendi.observations import REDACTED, redact
+
+    raw = {
+        "sku": "10491",
+        "Key": "secret-1",
+        "license_key": "secret-2",
+        "items": [{"activationKey": "secret-3", "note": "AB12C-DE34F-GH56I-JK78L"}],
+        "apiToken": "secret-4",
+        "serialNumber": "secret-5",
+        "name": "Windows 11 Pro",
+    }
+    kept = redact(raw)
+    assert kept["sku"] == "10491" and kept["name"] == "Windows 11 Pro"
+    assert kept["Key"] == kept["license_key"] == kept["apiToken"] == REDACTED
+    assert kept["serialNumber"] == REDACTED
+    assert kept["items"] == [{"activationKey": REDACTED, "note": REDACTED}]
+    assert "secret" not in repr(kept) and "AB12C" not in repr(kept)
