@@ -35,6 +35,8 @@ _SEPARATORS = re.compile(r"[^a-z0-9]")
 def is_secret_name(name: str) -> bool:
     normalized = _SEPARATORS.sub("", name.lower())
     return any(part in normalized for part in SECRET_NAME_PARTS)
+
+
 # An example is for a human to recognise the shape; a whole catalog is not needed.
 MAX_EXAMPLE_CHARS = 2000
 # Distinct notes one collector keeps. Field names come from upstream: an object keyed by
