@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from backoffice.login_throttle import login_attempt_begin, login_attempt_failed
 from backoffice.permissions import ROLES
 from catalog.models import Category, Combination, PricingRule, Product
 from catalog.services import catalog_sync, pricing_apply
@@ -114,9 +115,8 @@ HISTORY = [(27, 4), (23, 2), (19, 6), (16, 3), (12, 5), (9, 2), (6, 8), (3, 3), 
 
 def _history(sandbox: Any, staff: User, customers: list[Customer], stock: list[Combination]):
     """Delivered orders spread over the last four weeks, as if placed on those days: the
-    POs, their keys and timelines, and the supplier's ledger entries are dated back, so
-    the dashboard's 30-day charts and the ledger have a history. The wallet is read once
-    afterwards, as the beat would have read it along the way."""
+    POs, their keys and timelines, and the supplier's ledger entries (and their mirror)
+    are dated back, so the dashboard's 30-day charts and the ledger have a history."""
     now = timezone.now()
     first = sandbox.state.ledger[0]  # the opening balance
     first.created_at = now - timedelta(days=30)
@@ -133,6 +133,16 @@ def _history(sandbox: Any, staff: User, customers: list[Customer], stock: list[C
             if entry.reference == po.upstream_id:
                 entry.created_at = when
     wallet_services.wallet_sync()
+    # An order's submission reads the wallet at once (tasks run eagerly): date the
+    # entries already mirrored too.
+    for entry in sandbox.state.ledger:
+        LedgerEntry.objects.filter(upstream_id=entry.id).update(created_at=entry.created_at)
+
+
+def _login_lockout() -> None:
+    """Someone guessing a password from one address until the throttle locks them out."""
+    while (attempt := login_attempt_begin(username="j.smith", ip="203.0.113.7")) is not None:
+        login_attempt_failed(attempt)
 
 
 def build(*, sandbox: Any = None, staff_password: str | None = None) -> DemoState:
@@ -187,8 +197,14 @@ def build(*, sandbox: Any = None, staff_password: str | None = None) -> DemoStat
         confirmed_by=buyer,
         customer=customers[2],
         total=Decimal("1240.50"),
+        external_id="PO-2026-0101",
     )
-    builders.po(PurchaseOrder.Status.HELD, ago=timedelta(hours=3), created_by=buyer)
+    builders.po(
+        PurchaseOrder.Status.HELD,
+        ago=timedelta(hours=3),
+        created_by=buyer,
+        external_id="PO-2026-0102",
+    )
 
     _ledger_gap()
     low = builders.combination(
@@ -225,6 +241,7 @@ def build(*, sandbox: Any = None, staff_password: str | None = None) -> DemoStat
         approval_threshold=Decimal("250.00"),
     )
     AuditEventFactory(actor_name=staff.get_username(), summary="Pricing rules reviewed")
+    _login_lockout()
 
     product = Product.objects.filter(combinations__order_sku=stock[0].order_sku).get()
     return DemoState(
