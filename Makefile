@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint contracts gates bench install services clean lock
+.PHONY: run test lint contracts gates bench install services clean lock screenshots
 
 # requirements.lock is the runtime (what production installs); requirements-dev.lock adds
 # the sandbox, the demo runner, tests and linters on top of the same pins.
@@ -34,6 +34,11 @@ run: $(STAMP)
 
 services:
 	scripts/ensure-services
+
+# docs/screenshots/*.png from a seeded demo in its own SQLite file (scripts/screenshots.py).
+screenshots: $(STAMP)
+	scripts/ensure-chromium
+	$(BIN)/python scripts/screenshots.py
 
 test: $(STAMP) services
 	scripts/ensure-chromium
