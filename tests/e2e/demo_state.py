@@ -2,17 +2,19 @@
 
 `build()` runs the real services against an upstream the caller has wired in (the
 in-process sandbox): a catalog sync, pricing rules, wallet reads, purchase orders from
-draft to delivered with their keys, and adds the rows that only time or the supplier
-produce (a ledger gap, webhook events, quarantined records, a PO awaiting approval) with
-the test builders. Tasks must run eagerly (the test settings do), so a confirmed PO is
-submitted and delivered before `build()` returns.
+draft to delivered with their keys (four weeks of them, dated back, when it is given the
+sandbox), a sales-channel client, a login lockout, and adds the rows that only time or
+the supplier produce (a ledger gap, webhook events, quarantined records, a PO awaiting
+approval and its notification) with the test builders. Tasks must run eagerly (the test
+settings do; scripts/screenshots.py sets it), so a confirmed PO is submitted and
+delivered before `build()` returns.
 
 `pages(state)` lists every page a staff user reaches from the navigation, by path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -61,7 +63,7 @@ class DemoState:
     rule: PricingRule
     event: WebhookEvent
     channel_client_id: int
-    extra: dict[str, int] = field(default_factory=dict)
+    buyer_id: int
 
 
 def _in_stock(count: int) -> list[Combination]:
@@ -254,7 +256,7 @@ def build(*, sandbox: Any = None, staff_password: str | None = None) -> DemoStat
         rule=default_rule,
         event=event,
         channel_client_id=issued.client.pk,
-        extra={"buyer": buyer.pk},
+        buyer_id=buyer.pk,
     )
 
 
@@ -294,7 +296,7 @@ def pages(state: DemoState) -> list[str]:
         "/audit/",
         "/staff/",
         "/staff/new/",
-        f"/staff/{state.extra['buyer']}/",
+        f"/staff/{state.buyer_id}/",
         "/staff/lockouts/",
         "/channel/",
         f"/channel/clients/{state.channel_client_id}/",
