@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import ROUND_HALF_UP, Decimal
 from math import prod
 
@@ -142,16 +141,12 @@ def test_variant_share_combinations_and_stock_mix() -> None:
     assert {"Windows", "Office", "Server", "Antivirus", "Games", "Design"} <= categories
 
 
-def test_twenty_thousand_products_generate_quickly() -> None:
-    started = time.perf_counter()
+def test_twenty_thousand_products_generate_with_orderable_skus() -> None:
+    # How fast the generator is belongs to the benches (bench/bench_catalog.py), not here.
     sb = Sandbox(products=20_000, seed=1)
-    elapsed = time.perf_counter() - started
-    print(
-        f"\n20,000 products, {sb.catalog.combination_count()} combinations, "
-        f"{len(sb.order_skus())} orderable skus generated in {elapsed:.2f}s"
-    )
     assert len(sb.product_skus()) == 20_000
-    assert elapsed < 10  # the target is < 3 s; a loaded CI machine gets slack
+    assert sb.catalog.combination_count() >= 20_000
+    assert len(sb.order_skus()) > 0
 
 
 @pytest.mark.parametrize("fraction", [0.01, 0.1])
