@@ -68,6 +68,15 @@ PO_STATUS = {
     "held": WARNING,
 }
 
+NOTIFICATION_KIND = {
+    "approval_needed": WARNING,
+    "po_problem": DANGER,
+    "low_balance": WARNING,
+    "ledger_gap": DANGER,
+    "sync_failed": DANGER,
+    "margin_drop": WARNING,
+}
+
 REGISTRY: dict[str, Kind] = {
     # --- orders
     "orders.PurchaseOrder.status": Kind(PO_STATUS),
@@ -125,16 +134,8 @@ REGISTRY: dict[str, Kind] = {
         },
     ),
     # --- notifications
-    "notifications.Notification.kind": Kind(
-        {
-            "approval_needed": WARNING,
-            "po_problem": DANGER,
-            "low_balance": WARNING,
-            "ledger_gap": DANGER,
-            "sync_failed": DANGER,
-            "margin_drop": WARNING,
-        }
-    ),
+    "notifications.Notification.kind": Kind(NOTIFICATION_KIND),
+    "notifications.NotificationPreference.kind": Kind(NOTIFICATION_KIND),
     "notifications.Notification.email_state": Kind(
         {"not_wanted": SECONDARY, "pending": INFO, "sent": SUCCESS, "failed": DANGER}
     ),
