@@ -30,7 +30,7 @@ def format_money(value: object, currency: str = "") -> str:
     if value is None or value == "" or isinstance(value, bool):
         return EMPTY
     try:
-        amount = Decimal(str(value))
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
         if not amount.is_finite():
             return EMPTY
         amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)

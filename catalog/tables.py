@@ -128,6 +128,11 @@ class CombinationTable(BaseTable):
         return queryset.order_by(ordering, "id"), True
 
 
+def _change(old: Decimal | None, new: Decimal | None) -> str:
+    """An amount before and after: "12.00 → 13.50 EUR" (the currency said once)."""
+    return f"{money_text(old, '')} → {money_text(new)}"
+
+
 class PriceChangeTable(BaseTable):
     changed_at = DateTimeColumn(verbose_name="When")
     product = tables.Column(accessor="combination__product__name", verbose_name="Product")
@@ -166,10 +171,10 @@ class PriceChangeTable(BaseTable):
         return format_html('<a href="{}">{}</a>', url, product.name)
 
     def render_net(self, record: PriceChange) -> str:
-        return f"{money_text(record.old_net_price)} → {money_text(record.new_net_price)}"
+        return _change(record.old_net_price, record.new_net_price)
 
     def render_rrp(self, record: PriceChange) -> str:
-        return f"{money_text(record.old_price)} → {money_text(record.new_price)}"
+        return _change(record.old_price, record.new_price)
 
     def render_delta(self, record: PriceChange) -> str:
         if not record.old_net_price:
@@ -179,7 +184,7 @@ class PriceChangeTable(BaseTable):
         return format_html('<span class="{}">{}</span>', css, f"{percent:+.1f}%")
 
     def render_margin_change(self, record: PriceChange) -> str:
-        return f"{money_text(record.old_margin)} → {money_text(record.new_margin)}"
+        return _change(record.old_margin, record.new_margin)
 
     def render_new_margin_percent(self, value: Decimal | None) -> str:
         if value is None:
