@@ -94,10 +94,10 @@ class BadgeColumn(tables.Column):
         owner, name, value = self.raw(record, tuple(bound_column.accessor.bits))
         return badges.badge(self.key_for(owner, name), value)
 
-    def text(self, record: Any, bits: tuple[str, ...]) -> str:
+    def text(self, record: Any, bits: tuple[str, ...]) -> str | None:
         owner, name, value = self.raw(record, bits)
         if value is None:
-            return ""
+            return None  # an empty cell
         return badges.label(self.key_for(owner, name), value)
 
 
