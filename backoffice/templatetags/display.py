@@ -26,8 +26,6 @@ from backoffice.display import (
 
 register = template.Library()
 
-__all__ = ["format_datetime", "format_money", "register"]
-
 
 @register.filter(name="money")
 def money(value: object, currency: str = "") -> str:
