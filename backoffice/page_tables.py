@@ -4,15 +4,16 @@ import django_tables2 as tables
 from django.utils.html import format_html_join
 
 from .models import AuditEvent
-from .tables import BaseTable
+from .tables import BadgeColumn, BaseTable, DateTimeColumn
 
 
 class AuditEventTable(BaseTable):
     """Read-only: there is no edit or delete column, and the model refuses both."""
 
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="When")
+    created_at = DateTimeColumn(seconds=True, verbose_name="When")
     actor_name = tables.Column(verbose_name="User")
     ip_address = tables.Column(verbose_name="IP address")
+    action = BadgeColumn()
     target = tables.Column(
         accessor="target_id", verbose_name="Target", order_by=("target_type", "target_id")
     )
@@ -32,7 +33,7 @@ class StaffUserTable(BaseTable):
     email = tables.Column()
     roles = tables.Column(accessor="pk", verbose_name="Roles", orderable=False)
     is_active = tables.BooleanColumn(verbose_name="Active")
-    last_login = tables.DateTimeColumn(format="Y-m-d H:i")
+    last_login = DateTimeColumn()
 
     class Meta(BaseTable.Meta):
         fields = ("username", "full_name", "email", "roles", "is_active", "last_login")

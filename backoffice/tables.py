@@ -30,6 +30,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2.utils import AttributeDict, signature
 
+from . import badges
+from .display import format_datetime, format_money
 from .exports import Cell, ExportColumn
 from .money import CURRENCY
 
@@ -37,14 +39,15 @@ _PLAIN = (str, int, float, Decimal, dt.date)  # bool is an int
 MONEY_ATTRS = {"td": {"class": "money"}, "th": {"class": "money"}}
 
 
-def money_text(value: Decimal | None) -> str:
-    """An amount as a page shows it: two decimals, "—" when there is none."""
-    return "—" if value is None else f"{value:.2f}"
+def money_text(value: Decimal | None, currency: str = CURRENCY) -> str:
+    """An amount as a page shows it: two decimals, thousands separators and the
+    currency ("1,234.50 EUR"), "—" when there is none."""
+    return format_money(value, currency)
 
 
 class MoneyColumn(tables.Column):
-    """An amount: right-aligned, two decimals ("—" when there is none); exported as a
-    number with the currency in the header."""
+    """An amount: right-aligned, as `money_text` writes it ("—" when there is none);
+    exported as a number with the currency in the header."""
 
     def __init__(self, *args: Any, currency: str = CURRENCY, **kwargs: Any) -> None:
         kwargs.setdefault("attrs", MONEY_ATTRS)
@@ -52,7 +55,50 @@ class MoneyColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value: Decimal | None) -> str:
-        return money_text(value)
+        return money_text(value, self.currency)
+
+
+class DateTimeColumn(tables.Column):
+    """A date-time in the one display format and the configured time zone
+    (backoffice.display); `seconds=True` for logs. Exported as a typed date-time."""
+
+    def __init__(self, *args: Any, seconds: bool = False, **kwargs: Any) -> None:
+        self.seconds = seconds
+        super().__init__(*args, **kwargs)
+
+    def render(self, value: dt.datetime | None) -> str:
+        return format_datetime(value, seconds=self.seconds)
+
+
+class BadgeColumn(tables.Column):
+    """A status or type: its label in a badge coloured by its meaning, both from the
+    registry of backoffice.badges (key "app_label.Model.field", found from the row and
+    the column's accessor unless given). Exported as the label."""
+
+    def __init__(self, *args: Any, key: str = "", **kwargs: Any) -> None:
+        self.key = key
+        super().__init__(*args, **kwargs)
+
+    def raw(self, record: Any, bits: tuple[str, ...]) -> tuple[Any, str, Any]:
+        """The row (or related row) holding the field, the field's name and its value."""
+        owner = record
+        for bit in bits[:-1]:
+            owner = getattr(owner, bit, None)
+        name = bits[-1]
+        return owner, name, getattr(owner, name, None)
+
+    def key_for(self, owner: Any, name: str) -> str:
+        return self.key or badges.key_of(owner, name)
+
+    def render(self, record: Any, bound_column: Any) -> SafeString:
+        owner, name, value = self.raw(record, tuple(bound_column.accessor.bits))
+        return badges.badge(self.key_for(owner, name), value)
+
+    def text(self, record: Any, bits: tuple[str, ...]) -> str | None:
+        owner, name, value = self.raw(record, bits)
+        if value is None:
+            return None  # an empty cell
+        return badges.label(self.key_for(owner, name), value)
 
 
 def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
@@ -239,6 +285,9 @@ class BaseTable(tables.Table):
         if custom is not None:
             return cast(Callable[[Any], Cell], custom)
         accessor = bound.accessor
+        if isinstance(bound.column, BadgeColumn):
+            column, path = bound.column, tuple(accessor.bits)
+            return lambda record: column.text(record, path)
         labels: dict[Any, str] = {}
         if model is not None:
             field = accessor.get_field(model)  # None for an annotation

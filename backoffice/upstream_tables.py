@@ -9,7 +9,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from .tables import BaseTable
+from .tables import BadgeColumn, BaseTable, DateTimeColumn
 from .upstream_models import DriftObservation, QuarantinedRecord
 
 # Enough of a record to recognise it; the whole of it is one click away in the admin.
@@ -23,16 +23,14 @@ def _json(value: Any) -> str:
 
 class DriftObservationTable(BaseTable):
     endpoint = tables.Column()
-    kind = tables.Column()
+    kind = BadgeColumn()
     field = tables.Column()
     detail = tables.Column(verbose_name="Change", default="")
     count = tables.Column(verbose_name="Seen")
     example = tables.Column(empty_values=(), orderable=False)
-    first_seen_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="First seen")
-    last_seen_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last seen")
-    acknowledged_at = tables.DateTimeColumn(
-        format="Y-m-d H:i", verbose_name="Looked at", default="new"
-    )
+    first_seen_at = DateTimeColumn(verbose_name="First seen")
+    last_seen_at = DateTimeColumn(verbose_name="Last seen")
+    acknowledged_at = DateTimeColumn(verbose_name="Looked at", default="new")
 
     class Meta(BaseTable.Meta):
         model = DriftObservation
@@ -60,8 +58,8 @@ class DriftObservationTable(BaseTable):
 
 
 class QuarantinedRecordTable(BaseTable):
-    created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="When")
-    source = tables.Column()
+    created_at = DateTimeColumn(seconds=True, verbose_name="When")
+    source = BadgeColumn()
     run_ref = tables.Column(verbose_name="Run", default="")
     endpoint = tables.Column()
     ref = tables.Column(verbose_name="Record")

@@ -9,7 +9,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
-from backoffice.money import MoneyField
+from backoffice.display import format_money, format_number
+from backoffice.money import CURRENCY, MoneyField
 
 
 class Category(models.Model):
@@ -328,11 +329,11 @@ class PricingRule(models.Model):
 
     def describe(self) -> str:
         if self.kind == self.Kind.MARKUP_PERCENT:
-            text = f"net + {self.value}%"
+            text = f"net + {format_number(self.value)}%"
         elif self.kind == self.Kind.MARKUP_AMOUNT:
-            text = f"net + €{self.value}"
+            text = f"net + {format_money(self.value, CURRENCY)}"
         else:
-            text = f"€{self.value}"
+            text = format_money(self.value, CURRENCY)
         if self.rounding != self.Rounding.NONE:
             text += f", {self.get_rounding_display().lower()}"
         return text

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS, urlencode
 
-from backoffice.tables import BaseTable, MoneyColumn, money_text
+from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn, money_text
 
 from . import selectors
 from .models import Combination, PriceChange, PricingRule, SyncRun
@@ -128,8 +128,13 @@ class CombinationTable(BaseTable):
         return queryset.order_by(ordering, "id"), True
 
 
+def _change(old: Decimal | None, new: Decimal | None) -> str:
+    """An amount before and after: "12.00 → 13.50 EUR" (the currency said once)."""
+    return f"{money_text(old, '')} → {money_text(new)}"
+
+
 class PriceChangeTable(BaseTable):
-    changed_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="When")
+    changed_at = DateTimeColumn(verbose_name="When")
     product = tables.Column(accessor="combination__product__name", verbose_name="Product")
     label = tables.Column(accessor="combination__label", verbose_name="Options", orderable=False)
     order_sku = tables.Column(accessor="combination__order_sku", verbose_name="Order SKU")
@@ -166,10 +171,10 @@ class PriceChangeTable(BaseTable):
         return format_html('<a href="{}">{}</a>', url, product.name)
 
     def render_net(self, record: PriceChange) -> str:
-        return f"{money_text(record.old_net_price)} → {money_text(record.new_net_price)}"
+        return _change(record.old_net_price, record.new_net_price)
 
     def render_rrp(self, record: PriceChange) -> str:
-        return f"{money_text(record.old_price)} → {money_text(record.new_price)}"
+        return _change(record.old_price, record.new_price)
 
     def render_delta(self, record: PriceChange) -> str:
         if not record.old_net_price:
@@ -179,7 +184,7 @@ class PriceChangeTable(BaseTable):
         return format_html('<span class="{}">{}</span>', css, f"{percent:+.1f}%")
 
     def render_margin_change(self, record: PriceChange) -> str:
-        return f"{money_text(record.old_margin)} → {money_text(record.new_margin)}"
+        return _change(record.old_margin, record.new_margin)
 
     def render_new_margin_percent(self, value: Decimal | None) -> str:
         if value is None:
@@ -194,10 +199,10 @@ class PriceChangeTable(BaseTable):
 
 class SyncRunTable(BaseTable):
     id = tables.Column(verbose_name="#")
-    started_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="Started")
+    started_at = DateTimeColumn(seconds=True, verbose_name="Started")
     duration = tables.Column(empty_values=(), orderable=False)
-    status = tables.Column()
-    trigger = tables.Column()
+    status = BadgeColumn()
+    trigger = BadgeColumn()
     triggered_by = tables.Column(verbose_name="By", default="—", orderable=False)
     seen = tables.Column(orderable=False)
     created = tables.Column(orderable=False)
@@ -235,14 +240,6 @@ class SyncRunTable(BaseTable):
         duration = record.duration
         return "—" if duration is None else f"{duration.total_seconds():.1f}s"
 
-    def render_status(self, record: SyncRun) -> str:
-        css = {
-            SyncRun.Status.SUCCEEDED.value: "text-bg-success",
-            SyncRun.Status.FAILED.value: "text-bg-danger",
-            SyncRun.Status.RUNNING.value: "text-bg-primary",
-        }.get(record.status, "text-bg-secondary")
-        return format_html('<span class="badge {}">{}</span>', css, record.get_status_display())
-
     def render_triggered_by(self, value: AbstractBaseUser) -> str:
         return value.get_username()
 
@@ -261,11 +258,11 @@ class SyncRunTable(BaseTable):
 
 
 class PricingRuleTable(BaseTable):
-    scope = tables.Column()
+    scope = BadgeColumn()
     target = tables.Column(accessor="target_label", verbose_name="Applies to", orderable=False)
     rule = tables.Column(empty_values=(), verbose_name="Selling price", orderable=False)
     is_active = tables.BooleanColumn(verbose_name="Active")
-    updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Changed")
+    updated_at = DateTimeColumn(verbose_name="Changed")
     updated_by = tables.Column(verbose_name="By", default="—", orderable=False)
     actions = tables.Column(empty_values=(), verbose_name="", orderable=False)
 

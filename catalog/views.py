@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
+from backoffice.display import chart_time
 from backoffice.lists import ListPageView
 
 from . import selectors, services
@@ -70,9 +71,9 @@ def product_detail(request: HttpRequest, sku: str) -> HttpResponse:
         if not points:
             # The price before the first recorded change held since the product was first seen.
             points.append(
-                {"t": product.first_seen_at.isoformat(), "net": str(change.old_net_price)}
+                {"t": chart_time(product.first_seen_at), "net": str(change.old_net_price)}
             )
-        points.append({"t": change.changed_at.isoformat(), "net": str(change.new_net_price)})
+        points.append({"t": chart_time(change.changed_at), "net": str(change.new_net_price)})
     history = [
         {"label": labels.get(combo_id, str(combo_id)), "points": points}
         for combo_id, points in series.items()

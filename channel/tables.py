@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import django_tables2 as tables
 
-from backoffice.tables import BaseTable
+from backoffice.tables import BaseTable, DateTimeColumn
 
 from .models import ChannelCall
 
 
 class ChannelCallTable(BaseTable):
-    at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="When")
+    at = DateTimeColumn(seconds=True, verbose_name="When")
     method = tables.Column()
     path = tables.Column()
     action = tables.Column()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.urls import reverse
 
-from backoffice.templatetags.display import format_money
+from backoffice.display import format_money
 from catalog import selectors as catalog_selectors
 from catalog.models import SyncRun
 from dashboard import todos

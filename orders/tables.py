@@ -1,43 +1,19 @@
 import django_tables2 as tables
-from django.utils.html import format_html
 
-from backoffice.tables import BaseTable, MoneyColumn
+from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn, money_text
 
 from .models import Customer, LicenceKey, PurchaseOrder
-
-STATUS_BADGE = {
-    "draft": "secondary",
-    "awaiting_approval": "warning",
-    "queued": "info",
-    "submitting": "info",
-    "unknown": "warning",
-    "pending_delivery": "primary",
-    "partially_delivered": "primary",
-    "delivered": "success",
-    "failed": "danger",
-    "cancelled": "secondary",
-    "held": "warning",
-}
-
-
-def status_badge(record: PurchaseOrder) -> str:
-    return format_html(
-        '<span class="badge text-bg-{}" data-status="{}">{}</span>',
-        STATUS_BADGE.get(record.status, "secondary"),
-        record.status,
-        record.get_status_display(),
-    )
 
 
 class PurchaseOrderTable(BaseTable):
     external_id = tables.Column(verbose_name="PO", linkify=True, empty_values=())
-    status = tables.Column()
-    source = tables.Column()
+    status = BadgeColumn()
+    source = BadgeColumn()
     customer = tables.Column(linkify=True)
     total = MoneyColumn()
     key_count = tables.Column(verbose_name="Keys")
     upstream_id = tables.Column(verbose_name="Licendi order")
-    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name="Created")
 
     class Meta(BaseTable.Meta):
         model = PurchaseOrder
@@ -57,11 +33,8 @@ class PurchaseOrderTable(BaseTable):
     def render_external_id(self, record: PurchaseOrder) -> str:
         return str(record)
 
-    def render_status(self, record: PurchaseOrder) -> str:
-        return status_badge(record)
-
     def render_total(self, record: PurchaseOrder) -> str:
-        return f"{record.total} {record.currency}"
+        return money_text(record.total, record.currency)
 
     def value_external_id(self, record: PurchaseOrder) -> str:
         return str(record)
@@ -86,7 +59,7 @@ class StockKeyTable(BaseTable):
     order_sku = tables.Column(verbose_name="Order sku")
     name = tables.Column(verbose_name="Product")
     key_masked = tables.Column(verbose_name="Key")
-    received_at = tables.DateTimeColumn(verbose_name="Received", format="Y-m-d H:i")
+    received_at = DateTimeColumn(verbose_name="Received")
     assign = tables.TemplateColumn(
         template_name="orders/_key_assign_cell.html", orderable=False, verbose_name=""
     )

@@ -22,9 +22,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat
 
+from backoffice import badges
+from backoffice.display import chart_time
 from orders.models import PurchaseOrder, missing_details
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
+
+LEDGER_TYPE = "wallet.LedgerEntry.type"
 
 # Ledger types that point at an upstream order through `reference`.
 ORDER_LINKED_TYPES = (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND)
@@ -177,23 +181,22 @@ def ledger_filter_matched(
 
 def ledger_totals_by_type(entries: QuerySet[LedgerEntry]) -> list[Mapping[str, Any]]:
     """Count and sum per type of the (filtered) entries: one aggregate query. Each row
-    carries the type's human label; a type upstream added that we do not know yet keeps
-    its raw name."""
-    labels = dict(LedgerEntry.Type.choices)
+    carries the type's human label (backoffice.badges: a type upstream added that we do
+    not know yet is humanised)."""
     rows = (
         entries.order_by()
         .values("type")
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by("type")
     )
-    return [{**row, "label": labels.get(row["type"], row["type"])} for row in rows]
+    return [{**row, "label": badges.label(LEDGER_TYPE, row["type"])} for row in rows]
 
 
 def ledger_chart_points(*, limit: int = 500) -> list[dict[str, str]]:
     """Balance after each of the last `limit` entries, oldest first, for the chart."""
     rows = LedgerEntry.objects.order_by("-position").values("created_at", "balance_after")[:limit]
     return [
-        {"t": row["created_at"].isoformat(), "balance": str(row["balance_after"])}
+        {"t": chart_time(row["created_at"]), "balance": str(row["balance_after"])}
         for row in reversed(rows)
     ]
 

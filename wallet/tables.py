@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
-from backoffice.tables import BaseTable, MoneyColumn
+from backoffice.display import format_datetime
+from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn
 
 from .models import Gap, LedgerEntry
 
@@ -28,9 +29,9 @@ class KnownCountPaginator(PaginatorBase):
 
 
 class LedgerTable(BaseTable):
-    created_at = tables.DateTimeColumn(verbose_name="Date", format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name="Date")
     upstream_id = tables.Column(verbose_name="Entry")
-    type = tables.Column()
+    type = BadgeColumn()
     amount = MoneyColumn()
     balance_after = MoneyColumn(verbose_name="Balance after")
     reference = tables.Column(verbose_name="Reference")
@@ -83,24 +84,24 @@ class UnmatchedDebitTable(LedgerTable):
 class PurchaseOrderWithoutDebitTable(BaseTable):
     external_id = tables.Column(verbose_name="PO", linkify=True)
     upstream_id = tables.Column(verbose_name="Upstream order")
-    status = tables.Column()
-    source = tables.Column()
+    status = BadgeColumn(key="orders.PurchaseOrder.status")
+    source = BadgeColumn(key="orders.PurchaseOrder.source")
     total = MoneyColumn()
     customer = tables.Column()
-    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d H:i")
+    created_at = DateTimeColumn(verbose_name="Created")
 
     class Meta(BaseTable.Meta):
         order_by = ("-created_at",)
 
 
 class GapTable(BaseTable):
-    status = tables.Column()
-    kind = tables.Column()
+    status = BadgeColumn()
+    kind = BadgeColumn()
     after_entry = tables.Column(verbose_name="After entry", accessor="after_entry__upstream_id")
     before_entry = tables.Column(verbose_name="Before entry", accessor="before_entry__upstream_id")
     between = tables.Column(verbose_name="Between", empty_values=(), orderable=False)
     amount = MoneyColumn(verbose_name="Unaccounted")
-    detected_at = tables.DateTimeColumn(verbose_name="Detected", format="Y-m-d H:i")
+    detected_at = DateTimeColumn(verbose_name="Detected")
     resolution = tables.Column()
 
     class Meta(BaseTable.Meta):
@@ -116,13 +117,9 @@ class GapTable(BaseTable):
             "resolution",
         )
 
-    def render_status(self, value: str, record: Gap) -> str:
-        css = "text-bg-danger" if record.status == Gap.Status.OPEN else "text-bg-secondary"
-        return format_html('<span class="badge {}">{}</span>', css, value)
-
     def render_between(self, record: Gap) -> str:
         return format_html(
             "{} → {}",
-            f"{record.after_entry.created_at:%Y-%m-%d %H:%M}",
-            f"{record.before_entry.created_at:%Y-%m-%d %H:%M}",
+            format_datetime(record.after_entry.created_at),
+            format_datetime(record.before_entry.created_at),
         )

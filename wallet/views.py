@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from backoffice import permissions as p
 from backoffice.auth import permission_required
 from backoffice.lists import ListPageView, configure_table
+from backoffice.money import CURRENCY
 from backoffice.tables import BaseTable
 
 from . import selectors, services
@@ -86,6 +87,7 @@ class LedgerListView(ListPageView):
         context.update(_wallet_context())
         return super().get_context_data(
             totals=self.totals,
+            currency=CURRENCY,
             grand_total=sum((row["total"] for row in self.totals), start=Decimal("0.00")),
             **context,
         )

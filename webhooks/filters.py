@@ -1,15 +1,18 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from backoffice import badges
 from backoffice.lists import ListFilterSet
 
 from .models import WebhookEvent
+
+EVENT_TYPE = "webhooks.WebhookEvent.type"
 
 
 class WebhookEventFilter(ListFilterSet):
     status = django_filters.ChoiceFilter(choices=WebhookEvent.Status.choices)
     type = django_filters.ChoiceFilter(
-        choices=[(name, name) for name in sorted(WebhookEvent.KNOWN_TYPES)] + [("other", "other")],
+        choices=badges.choices(EVENT_TYPE, [*sorted(WebhookEvent.KNOWN_TYPES), "other"]),
         method="filter_type",
     )
     received = django_filters.DateFromToRangeFilter(

@@ -3,6 +3,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from backoffice import badges
+
 from .models import WebhookEvent
 
 
@@ -14,7 +16,7 @@ class EndpointRegisterForm(forms.Form):
         help_text="Where Licendi posts deliveries: this back-office's /hooks/licendi.",
     )
     events = forms.MultipleChoiceField(
-        choices=[(name, name) for name in WebhookEvent.KNOWN_TYPES],
+        choices=badges.choices("webhooks.WebhookEvent.type", WebhookEvent.KNOWN_TYPES),
         widget=forms.CheckboxSelectMultiple,
         initial=list(WebhookEvent.KNOWN_TYPES),
     )

@@ -4,16 +4,16 @@ import django_tables2 as tables
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
 
-from backoffice.tables import BaseTable
+from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn
 
 from .models import WebhookEvent
 
 
 class WebhookEventTable(BaseTable):
-    received_at = tables.DateTimeColumn(verbose_name="Received", format="Y-m-d H:i:s")
+    received_at = DateTimeColumn(verbose_name="Received", seconds=True)
     event_id = tables.Column(linkify=True, verbose_name="Event")
-    type = tables.Column()
-    status = tables.Column()
+    type = BadgeColumn()
+    status = BadgeColumn()
     upstream_order_id = tables.Column(verbose_name="Licendi order")
     external_id = tables.Column(verbose_name="PO number")
     purchase_order = tables.Column(verbose_name="Purchase order")

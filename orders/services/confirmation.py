@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from backoffice.audit import audit_record
+from backoffice.display import format_money
 from backoffice.models import AuditEvent
-from backoffice.templatetags.display import format_money
 
 from ..models import PurchaseOrder, PurchaseOrderLine
 from .errors import FourEyesViolation, InvalidState, OrdersError, UnknownCombination

@@ -1,6 +1,23 @@
 // Shared behaviour for every page. No inline scripts: the CSP forbids them.
 (function () {
   "use strict";
+  // The display language of the pages (backoffice/display.py), for charts: money with
+  // two decimals, thousands separators and the currency ("1,234.50 EUR"), and times as
+  // the pages write them ("2026-12-01 14:06"). Times reach the charts as local wall
+  // times of the configured zone without an offset; they are read as if UTC (plain
+  // arithmetic, no zone of the viewer's own) and written back the same way, so a chart
+  // shows the time the pages show wherever the browser is.
+  var twoPlaces = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  window.Display = {
+    money: function (value, currency) {
+      if (value === null || value === undefined || value === "" || isNaN(Number(value))) { return "—"; }
+      var text = twoPlaces.format(Number(value));
+      return currency ? text + " " + currency : text;
+    },
+    wallTime: function (text) { return Date.parse(text + "Z"); },
+    dateTime: function (ms) { return new Date(ms).toISOString().slice(0, 16).replace("T", " "); },
+    date: function (ms) { return new Date(ms).toISOString().slice(0, 10); }
+  };
   // htmx requests carry the CSRF token like forms do.
   document.addEventListener("htmx:configRequest", function (event) {
     var token = document.body.dataset.csrfToken;

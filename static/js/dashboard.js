@@ -3,9 +3,9 @@
 // arrive as strings with two decimals; Chart.js only needs numbers to place the points.
 (function () {
   "use strict";
-  var money = new Intl.NumberFormat("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-  function chartOptions() {
+  // Amounts are written by window.Display (app.js): "1,234.50 EUR".
+  function chartOptions(currency) {
+    var money = function (value) { return window.Display.money(value, currency); };
     return {
       maintainAspectRatio: false,
       animation: false,
@@ -14,13 +14,13 @@
         legend: { display: false },
         tooltip: {
           callbacks: {
-            label: function (ctx) { return ctx.parsed.y === null ? "—" : money.format(ctx.parsed.y); }
+            label: function (ctx) { return money(ctx.parsed.y); }
           }
         }
       },
       scales: {
         x: { ticks: { maxTicksLimit: 8 } },
-        y: { ticks: { callback: function (value) { return money.format(value); } } }
+        y: { ticks: { callback: function (value) { return money(value); } } }
       }
     };
   }
@@ -35,7 +35,7 @@
       new window.Chart(spend, {
         type: "bar",
         data: { labels: data.labels, datasets: [{ label: "Spend", data: data.spend.map(toNumber) }] },
-        options: chartOptions()
+        options: chartOptions(spend.dataset.currency || "")
       });
     }
     var balance = document.getElementById("dashboard-balance-chart");
@@ -46,7 +46,7 @@
           labels: data.labels,
           datasets: [{ label: "Balance", data: data.balance.map(toNumber), stepped: true, pointRadius: 0, borderWidth: 2 }]
         },
-        options: chartOptions()
+        options: chartOptions(balance.dataset.currency || "")
       });
     }
   }

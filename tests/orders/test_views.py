@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 
 from backoffice import crypto
+from backoffice.display import format_money
 from backoffice.models import AuditEvent
 from orders.models import Customer, PurchaseOrder
 
@@ -232,4 +233,5 @@ def test_builder_shows_the_wallet_balance_last_seen(sandbox, make_po, stock_skus
     wallet_services.wallet_sync()
     po = make_po([(stock_skus[0], 1)])
     page = client_for("Buyer").get(f"/orders/{po.pk}/edit/").content.decode()
-    assert str(sandbox.balance) in page and "Enough for this order" in page
+    shown = format_money(sandbox.balance, "EUR")  # 5,000.00 EUR: separators and currency
+    assert shown in page and "Enough for this order" in page

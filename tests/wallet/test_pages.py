@@ -167,7 +167,7 @@ def test_csv_export_contains_the_filtered_rows_and_is_audited(client_for):
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 3
-    assert {row["Type"] for row in rows} == {"topup"}
+    assert {row["Type"] for row in rows} == {"Top-up"}
     assert sum((Decimal(row["Amount (EUR)"]) for row in rows), Decimal(0)) == Decimal("0.30")
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 1
 
