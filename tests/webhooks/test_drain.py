@@ -134,11 +134,11 @@ def test_a_duplicate_delivered_during_a_drain_is_counted_and_not_applied_again()
     original_apply = deliveries._apply
     statuses: list[int] = []
 
-    def apply_once_the_repeat_waits(event: WebhookEvent, **kwargs: object) -> None:
+    def apply_once_the_repeat_waits(events: list[WebhookEvent]) -> None:
         if not started.is_set():
             started.set()
             wait_for_a_blocked_query()
-        original_apply(event, **kwargs)  # type: ignore[arg-type]
+        original_apply(events)
 
     def repeat() -> None:
         try:

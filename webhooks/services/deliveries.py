@@ -31,11 +31,11 @@ from backoffice import crypto
 from backoffice.jobs import enqueue
 from licendi import DeliveredKey
 from orders import services as order_services
-from orders.models import PurchaseOrder
 
 from .. import payloads
 from ..models import WebhookEvent
 from ..receiver import Delivery
+from .failures import webhook_event_failure_record, webhook_events_failure_record
 
 logger = logging.getLogger(__name__)
 
@@ -166,73 +166,115 @@ def webhook_event_process(*, event_pk: int) -> WebhookEvent:
     """
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
-        _apply(event)
+        _apply([event])
         return event
 
 
-def _apply(
-    event: WebhookEvent, *, orders: dict[tuple[str, str], PurchaseOrder | None] | None = None
-) -> None:
-    """Apply one event whose row the caller holds locked, and save its outcome.
+# What applying an event may change on its row.
+_OUTCOME_FIELDS = (
+    "attempts",
+    "status",
+    "error",
+    "traceback",
+    "processed_at",
+    "keys_stored",
+    "purchase_order",
+)
+_Ready = tuple[WebhookEvent, list[DeliveredKey]]
 
-    `orders` remembers, across one batch, which PO each order reference resolved to.
+
+def _apply(events: Sequence[WebhookEvent]) -> None:
+    """Apply events whose rows the caller holds locked, and save their outcomes.
+
+    The keys of all of them go to their purchase orders in one `keys_deliver_many`
+    call, in a savepoint. If that fails as a whole (one event's keys break an insert, a
+    deadlock with an order being placed), it is rolled back and each event is applied
+    in a savepoint of its own: the event at fault is recorded failed, the others apply.
     """
-    if event.status in WebhookEvent.DONE_STATUSES:
-        return
-    event.attempts += 1
-    fields = ["attempts", "status", "error", "traceback", "processed_at"]
-    if event.type not in WebhookEvent.KNOWN_TYPES:
-        event.status = WebhookEvent.Status.IGNORED
-        event.error, event.traceback = "", ""
-        event.processed_at = timezone.now()
-        event.save(update_fields=fields)
-        return
-
-    keys: list[DeliveredKey] = []
-    try:
-        keys = payloads.stored_keys(event.payload)
-        with transaction.atomic():
-            stored = order_services.keys_deliver(
-                upstream_order_id=event.upstream_order_id,
-                external_id=event.external_id or None,
-                keys=keys,
-                source="webhook",
+    pending = [event for event in events if event.status not in WebhookEvent.DONE_STATUSES]
+    ready: list[_Ready] = []
+    for event in pending:
+        event.attempts += 1
+        if event.type not in WebhookEvent.KNOWN_TYPES:
+            event.status = WebhookEvent.Status.IGNORED
+            event.error, event.traceback = "", ""
+            event.processed_at = timezone.now()
+            continue
+        try:
+            ready.append((event, payloads.stored_keys(event.payload)))
+        except Exception as exc:
+            _failed(event, exc, [])
+    if len(ready) > 1:
+        try:
+            _outcomes_set(ready, _deliver(ready))
+            ready = []
+        except Exception as exc:
+            # Only the type: the message may quote a key; each event's own attempt
+            # below records its error, scrubbed of that event's keys.
+            logger.warning(
+                "webhook batch of %d events failed (%s); applying them one by one",
+                len(ready),
+                type(exc).__name__,
             )
-    except order_services.PurchaseOrderNotFound:
-        if event.status != WebhookEvent.Status.FOREIGN:
-            event.status = WebhookEvent.Status.WAITING
-        event.error = "No purchase order matches this order yet."
-        event.traceback = ""
-    except Exception as exc:
-        clear = [key.key for key in keys]
-        event.status = WebhookEvent.Status.FAILED
-        event.error = _scrub(f"{type(exc).__name__}: {exc}", clear)[:2000]
-        event.traceback = _scrub(tb.format_exc(), clear)
-        logger.warning(
-            "webhook event %s (%s) failed: %s", event.event_id, event.type, type(exc).__name__
+    for item in ready:
+        try:
+            _outcomes_set([item], _deliver([item]))
+        except Exception as exc:
+            _failed(item[0], exc, item[1])
+    if pending:
+        WebhookEvent.objects.bulk_update(pending, _OUTCOME_FIELDS)
+
+
+def _deliver(ready: Sequence[_Ready]) -> list[order_services.DeliveryOutcome]:
+    with transaction.atomic():
+        return order_services.keys_deliver_many(
+            deliveries=[
+                order_services.KeyDelivery(
+                    upstream_order_id=event.upstream_order_id,
+                    external_id=event.external_id or None,
+                    keys=keys,
+                )
+                for event, keys in ready
+            ],
+            source="webhook",
         )
-    else:
+
+
+def _outcomes_set(
+    ready: Sequence[_Ready], outcomes: Sequence[order_services.DeliveryOutcome]
+) -> None:
+    now = timezone.now()
+    for (event, _), outcome in zip(ready, outcomes, strict=True):
+        if outcome.purchase_order is None:
+            if event.status != WebhookEvent.Status.FOREIGN:
+                event.status = WebhookEvent.Status.WAITING
+            event.error = "No purchase order matches this order yet."
+            event.traceback = ""
+            continue
         event.status = WebhookEvent.Status.PROCESSED
-        event.keys_stored = stored
+        event.keys_stored = outcome.added
+        event.purchase_order = outcome.purchase_order
         event.error, event.traceback = "", ""
-        event.processed_at = timezone.now()
-        if orders is None:
-            event.purchase_order = _purchase_order_for(event)
-        else:
-            ref = (event.upstream_order_id, event.external_id)
-            if ref not in orders:
-                orders[ref] = _purchase_order_for(event)
-            event.purchase_order = orders[ref]
-        fields += ["keys_stored", "purchase_order"]
-    event.save(update_fields=fields)
+        event.processed_at = now
 
 
-def _drain_batch(*, limit: int) -> tuple[int, dict[str, int]]:
+def _failed(event: WebhookEvent, exc: Exception, keys: Sequence[DeliveredKey]) -> None:
+    """Record on the event why it failed (called from the `except` that caught `exc`)."""
+    clear = [key.key for key in keys]
+    event.status = WebhookEvent.Status.FAILED
+    event.error = _scrub(f"{type(exc).__name__}: {exc}", clear)[:2000]
+    event.traceback = _scrub(tb.format_exc(), clear)
+    logger.warning(
+        "webhook event %s (%s) failed: %s", event.event_id, event.type, type(exc).__name__
+    )
+
+
+def _drain_batch(*, limit: int, claimed: list[int]) -> tuple[int, dict[str, int]]:
     """Apply up to `limit` received events in one transaction; returns (taken, statuses).
 
-    SKIP LOCKED lets concurrent drains take disjoint batches. Within a batch events are
-    applied in order of their purchase order reference, so that two drains lock purchase
-    orders in the same order and cannot deadlock each other.
+    SKIP LOCKED lets concurrent drains take disjoint batches; `keys_deliver_many` locks
+    the batch's purchase orders in primary key order, so two drains touching the same
+    orders wait for each other rather than deadlock. `claimed` receives the ids taken.
     """
     counts: dict[str, int] = {}
     with transaction.atomic():
@@ -241,11 +283,10 @@ def _drain_batch(*, limit: int) -> tuple[int, dict[str, int]]:
             .filter(status=WebhookEvent.Status.RECEIVED)
             .order_by("pk")[:limit]
         )
-        events.sort(key=lambda e: (e.upstream_order_id, e.external_id, e.pk))
-        orders: dict[tuple[str, str], PurchaseOrder | None] = {}
-        for event in events:
-            _apply(event, orders=orders)
-            counts[str(event.status)] = counts.get(str(event.status), 0) + 1
+        claimed[:] = [event.pk for event in events]
+        _apply(events)
+    for event in events:
+        counts[str(event.status)] = counts.get(str(event.status), 0) + 1
     return len(events), counts
 
 
@@ -254,10 +295,11 @@ def webhook_events_drain(
 ) -> dict[str, int]:
     """Apply every received event, a batch per transaction; returns counts by status.
 
-    An event whose processing fails is recorded `failed` inside its own savepoint
-    (`_apply`), so the rest of its batch is applied. A batch that fails as a whole (a
-    deadlock with an order being placed, a lost connection) is rolled back and its
-    events are applied one transaction each, so one bad row cannot hold the others.
+    An event whose processing fails is recorded `failed` and the rest of its batch is
+    applied (`_apply`). A batch that fails as a whole (a lost connection, a statement
+    timeout) is rolled back and its events are applied one transaction each. If the
+    drain itself fails, the error is written on the events it had taken (or, before it
+    took any, on the events waiting to be drained) and then raised.
     """
     try:
         cache.delete(DRAIN_PENDING_KEY)
@@ -267,11 +309,16 @@ def webhook_events_drain(
     totals: dict[str, int] = {"applied": 0}
     deadline = time.monotonic() + max_seconds
     while True:
+        claimed: list[int] = []
         try:
-            taken, counts = _drain_batch(limit=batch)
-        except DatabaseError:
-            logger.warning("webhook drain batch rolled back; applying its events one by one")
-            taken, counts = _drain_one_by_one(limit=batch)
+            try:
+                taken, counts = _drain_batch(limit=batch, claimed=claimed)
+            except DatabaseError:
+                logger.warning("webhook drain batch rolled back; applying its events one by one")
+                taken, counts = _drain_one_by_one(limit=batch)
+        except Exception as exc:
+            webhook_events_failure_record(event_pks=claimed, error=exc, limit=batch)
+            raise
         totals["applied"] += taken
         for status, n in counts.items():
             totals[status] = totals.get(status, 0) + n
@@ -295,8 +342,9 @@ def _drain_one_by_one(*, limit: int) -> tuple[int, dict[str, int]]:
     for pk in pks:
         try:
             status = webhook_event_process(event_pk=pk).status
-        except (DatabaseError, WebhookEvent.DoesNotExist):
-            logger.exception("webhook event pk=%s could not be applied", pk)
+        except (DatabaseError, WebhookEvent.DoesNotExist) as exc:
+            logger.warning("webhook event pk=%s could not be applied: %s", pk, type(exc).__name__)
+            webhook_event_failure_record(event_pk=pk, error=exc)
             status = "error"
         counts[status] = counts.get(status, 0) + 1
     return len(pks), counts
@@ -309,16 +357,6 @@ def webhook_event_process_queued(*, event_pk: int) -> str:
         return webhook_event_process(event_pk=event_pk).status
     except WebhookEvent.DoesNotExist:
         return "missing"
-
-
-def _purchase_order_for(event: WebhookEvent) -> PurchaseOrder | None:
-    """The PO the keys went to: matched like keys_deliver, by upstream id then external id."""
-    found = None
-    if event.upstream_order_id:
-        found = PurchaseOrder.objects.filter(upstream_id=event.upstream_order_id).first()
-    if found is None and event.external_id:
-        found = PurchaseOrder.objects.filter(external_id=event.external_id).first()
-    return found
 
 
 def webhook_events_process_waiting(*, limit: int = 500) -> dict[str, int]:
