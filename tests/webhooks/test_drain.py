@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -239,3 +240,25 @@ def test_a_delivery_is_still_applied_when_the_cache_is_unreachable(
     assert response.status_code == 200 and response.json() == {"status": "accepted"}
     event = WebhookEvent.objects.get()
     assert (event.status, event.attempts, event.keys_stored) == ("processed", 1, 1)
+
+
+def test_a_burst_of_deliveries_asks_for_a_drain_at_once_and_once_after_the_last(
+    settings, monkeypatch
+):
+    settings.WEBHOOK_DRAIN_QUEUE_SECONDS = 0.2
+    calls: list[float] = []
+    monkeypatch.setattr(deliveries, "drain_soon", lambda: calls.append(time.monotonic()))
+    requests = deliveries._DrainRequests()
+
+    started = time.monotonic()
+    for _ in range(5):
+        requests.delivered()
+    assert len(calls) == 1  # the first at once, the other four wait for the interval
+    time.sleep(0.5)
+    assert len(calls) == 2  # one after the burst, covering the four
+    assert calls[1] - started >= 0.2
+
+    requests.delivered()  # after a quiet spell: at once again
+    assert len(calls) == 3
+    time.sleep(0.3)
+    assert len(calls) == 3  # nothing was left to cover

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 import traceback as tb
 from collections.abc import Sequence
@@ -130,8 +131,54 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
             duplicate_count=F("duplicate_count") + 1, last_duplicate_at=received_at
         )
         return 0, False
-    transaction.on_commit(drain_soon, robust=True)
+    transaction.on_commit(_drain_requests.delivered, robust=True)
     return int(inserted[0]), True
+
+
+class _DrainRequests:
+    """Calls `drain_soon()` for this process's deliveries at most once per
+    WEBHOOK_DRAIN_QUEUE_SECONDS, and always once after the last of them.
+
+    `drain_soon()` is a round trip to the cache; a burst of deliveries does not need one
+    each. The first delivery after a quiet spell calls it at once. One committed within
+    the interval after a call starts a timer (unless one is running) that calls it at
+    the end of the interval: a call always follows every commit, at most the interval
+    later, so no event waits for the beat drain. At 0 every delivery calls it at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._timer: threading.Timer | None = None
+
+    def delivered(self) -> None:
+        interval = float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS)
+        now = time.monotonic()
+        with self._lock:
+            if interval > 0:
+                if self._timer is not None:
+                    return  # the timer's call comes after this commit
+                wait = self._last + interval - now
+                if wait > 0:
+                    self._timer = threading.Timer(wait, self._fire)
+                    self._timer.daemon = True
+                    self._timer.start()
+                    return
+            self._last = now
+        drain_soon()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._last = time.monotonic()
+        try:
+            drain_soon()
+        except Exception:
+            # The beat drain (WEBHOOK_DRAIN_SWEEP_SECONDS) picks the events up.
+            logger.warning("webhook drain could not be queued", exc_info=True)
+
+
+_drain_requests = _DrainRequests()
 
 
 def drain_soon() -> None:
