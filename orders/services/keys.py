@@ -172,12 +172,18 @@ def _cleaned(
     return [(delivered, value) for delivered in keys if (value := delivered.key.strip())]
 
 
-def _timeline(entries: Iterable[tuple[PurchaseOrder, str]], *, actor_label: str = "") -> None:
-    """Timeline entries without a status change, one INSERT for all of them."""
+def _timeline(
+    entries: Iterable[tuple[PurchaseOrder, str]],
+    *,
+    actor_label: str = "",
+    from_status: dict[int, str] | None = None,
+) -> None:
+    """Timeline entries, one INSERT for all of them; `from_status` gives the status a PO
+    had before a change (by PO id), else the entry records no change."""
     PurchaseOrderEvent.objects.bulk_create(
         PurchaseOrderEvent(
             purchase_order=po,
-            from_status=po.status,
+            from_status=(from_status or {}).get(po.pk, po.status),
             to_status=po.status,
             actor_label=actor_label,
             message=message[:2000],
@@ -212,18 +218,40 @@ def delivery_status(po: PurchaseOrder) -> str:
     return _statuses([po])[po.pk]
 
 
-def _status_apply(po: PurchaseOrder, target: str, *, actor_label: str, message: str) -> None:
-    if po.status == target:
-        return
-    fields: list[str] = []
+def _status_fields(po: PurchaseOrder, target: str) -> list[str]:
+    """Set what reaching `target` sets besides the status; the fields to save with it."""
     if target == Status.DELIVERED:
         po.delivered_at = timezone.now()
-        fields.append("delivered_at")
-    transition(po, target, actor_label=actor_label, message=message, fields=fields)
+        return ["delivered_at"]
+    return []
 
 
 def delivery_status_apply(po: PurchaseOrder, *, actor_label: str, message: str) -> None:
-    _status_apply(po, delivery_status(po), actor_label=actor_label, message=message)
+    target = delivery_status(po)
+    if po.status != target:
+        fields = _status_fields(po, target)
+        transition(po, target, actor_label=actor_label, message=message, fields=fields)
+
+
+def _statuses_apply(pos: Sequence[PurchaseOrder], *, source: str) -> None:
+    """Move each PO to its delivery status: each saved on its own (its post_save
+    receivers run as for any status change), the timeline entries in one INSERT."""
+    before: dict[int, str] = {}
+    changed: list[PurchaseOrder] = []
+    targets = _statuses(pos)
+    for po in pos:
+        target = targets[po.pk]
+        if po.status == target:
+            continue
+        fields = _status_fields(po, target)
+        before[po.pk], po.status = po.status, target
+        po.save(update_fields=["status", "updated_at", *fields])
+        changed.append(po)
+    _timeline(
+        ((po, f"Keys received by {source}") for po in changed),
+        actor_label=source,
+        from_status=before,
+    )
 
 
 def keys_deliver(
@@ -286,11 +314,10 @@ def keys_deliver_many(*, deliveries: Sequence[KeyDelivery], source: str) -> list
                 # The answer to the order was lost; the keys prove it was placed.
                 notes.append((po, "Order placed: its answer never arrived"))
         _timeline(notes, actor_label=source)
-        upstream = [po for po in touched.values() if po.status in PurchaseOrder.UPSTREAM_STATUSES]
-        for po_id, target in _statuses(upstream).items():
-            _status_apply(
-                touched[po_id], target, actor_label=source, message=f"Keys received by {source}"
-            )
+        _statuses_apply(
+            [po for po in touched.values() if po.status in PurchaseOrder.UPSTREAM_STATUSES],
+            source=source,
+        )
         for po_id in sorted(_details_missing_many(touched.values())):
             enqueue("orders.tasks.purchase_order_details_refresh", purchase_order_id=po_id)
     return outcomes
