@@ -136,46 +136,51 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
 
 
 class _DrainRequests:
-    """Calls `drain_soon()` for this process's deliveries at most once per
-    WEBHOOK_DRAIN_QUEUE_SECONDS, and always once after the last of them.
+    """Calls `drain_soon()` for this process's deliveries from one background thread, at
+    most once per WEBHOOK_DRAIN_QUEUE_SECONDS, and always once after the last of them.
 
-    `drain_soon()` is a round trip to the cache; a burst of deliveries does not need one
-    each. The first delivery after a quiet spell calls it at once. One committed within
-    the interval after a call starts a timer (unless one is running) that calls it at
-    the end of the interval: a call always follows every commit, at most the interval
-    later, so no event waits for the beat drain. At 0 every delivery calls it at once.
+    `drain_soon()` is a round trip to the cache (and sometimes a Celery publish); a burst
+    of deliveries does not need one each, and a request should not wait for one. A
+    delivery only sets an event. The thread wakes on it, waits out the rest of the
+    interval since its previous call, clears the event and calls `drain_soon()`: a
+    delivery that finds the event set commits before that clear, so the call after it
+    follows its commit, at most the interval later, and no event waits for the beat
+    drain. At 0 every delivery calls `drain_soon()` itself, at once.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last = float("-inf")
-        self._timer: threading.Timer | None = None
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def delivered(self) -> None:
-        interval = float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS)
-        now = time.monotonic()
-        with self._lock:
-            if interval > 0:
-                if self._timer is not None:
-                    return  # the timer's call comes after this commit
-                wait = self._last + interval - now
-                if wait > 0:
-                    self._timer = threading.Timer(wait, self._fire)
-                    self._timer.daemon = True
-                    self._timer.start()
-                    return
-            self._last = now
-        drain_soon()
-
-    def _fire(self) -> None:
-        with self._lock:
-            self._timer = None
-            self._last = time.monotonic()
-        try:
+        if float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS) <= 0:
             drain_soon()
-        except Exception:
-            # The beat drain (WEBHOOK_DRAIN_SWEEP_SECONDS) picks the events up.
-            logger.warning("webhook drain could not be queued", exc_info=True)
+            return
+        if self._wake.is_set():
+            return  # the thread has yet to clear it: its next call follows this commit
+        with self._lock:
+            # Started by the first delivery of each process (after gunicorn forks).
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-drain-requests", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        last = float("-inf")
+        while True:
+            self._wake.wait()
+            interval = float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS)
+            time.sleep(max(0.0, last + interval - time.monotonic()))
+            self._wake.clear()
+            last = time.monotonic()
+            try:
+                drain_soon()
+            except Exception:
+                # The beat drain (WEBHOOK_DRAIN_SWEEP_SECONDS) picks the events up.
+                logger.warning("webhook drain could not be queued", exc_info=True)
 
 
 _drain_requests = _DrainRequests()
