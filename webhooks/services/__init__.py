@@ -3,8 +3,8 @@ events) and `endpoints` (registering, deleting, rotating). Callers use this name
 
 Deliveries are at least once and out of order. Two database facts make that safe: an
 event id is inserted once (ON CONFLICT DO NOTHING), and the keys an event carries go
-through `orders.services.keys_deliver`, which stores each key once whatever path (order
-response, webhook, polling) delivered it first.
+through `orders.services.keys_deliver_many`, which stores each key once whatever path
+(order response, webhook, polling) delivered it first.
 """
 
 from .deliveries import (

@@ -2,13 +2,15 @@
 
 Deliveries are at least once and out of order. Two database facts make that safe:
 an event id is inserted once (ON CONFLICT DO NOTHING), and the keys an event carries
-go through `orders.services.keys_deliver`, which stores each key once whatever path
+go through `orders.services.keys_deliver_many`, which stores each key once whatever path
 (order response, webhook, polling) delivered it first.
 
-The receiver does one INSERT per delivery and no per-event task: a drain task applies
-every `received` event in batches (row locks with SKIP LOCKED, in id order), and a
-commit only queues a drain when none is pending (a cache flag, cleared when a drain
-starts), so a burst of deliveries costs one Celery publish per drain, not one each.
+The receiver does one INSERT per delivery and no per-event task or cache call: a drain
+task applies every `received` event in batches (row locks with SKIP LOCKED, in id
+order, the keys of a batch stored together), each web process asks for a drain at most
+every WEBHOOK_DRAIN_QUEUE_SECONDS from a thread of its own, and a drain is queued only
+when none is pending (a cache flag, cleared when a drain starts), so a burst of
+deliveries costs one Celery publish per drain, not one each.
 """
 
 from __future__ import annotations
