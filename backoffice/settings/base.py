@@ -326,6 +326,9 @@ WEBHOOK_RETRY_INTERVAL_SECONDS = env.int("WEBHOOK_RETRY_INTERVAL_SECONDS", defau
 # Received events are applied by a drain queued right after the receiver commits; this
 # beat drain only bounds the delay when such a queued drain was lost.
 WEBHOOK_DRAIN_SWEEP_SECONDS = env.int("WEBHOOK_DRAIN_SWEEP_SECONDS", default=15)
+# A web process asks for a drain at most this often (and once after its last delivery),
+# so a burst of deliveries does not pay a cache round trip each (docs/webhooks.md).
+WEBHOOK_DRAIN_QUEUE_SECONDS = env.float("WEBHOOK_DRAIN_QUEUE_SECONDS", default=0.25)
 NOTIFICATIONS_SCAN_INTERVAL_SECONDS = env.int("NOTIFICATIONS_SCAN_INTERVAL_SECONDS", default=60)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")

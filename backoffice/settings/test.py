@@ -49,3 +49,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tasks run eagerly here: each delivery's commit runs its drain at once, in its thread.
+WEBHOOK_DRAIN_QUEUE_SECONDS = 0

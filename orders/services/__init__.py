@@ -15,7 +15,7 @@ callers write `from orders import services` / `from orders.services import X`:
 - drafts.py: purchase_order_create, purchase_order_update, purchase_order_line_set.
 - confirmation.py: confirm, approve, reject, cancel, reconfirm.
 - submission.py: the price guard, purchase_order_submit, recording the upstream order.
-- keys.py: where keys are stored (_store_keys) and keys_deliver.
+- keys.py: where keys are stored (keys_store) and keys_deliver / keys_deliver_many.
 - importing.py: polling a PO's keys and importing orders placed outside the back-office.
 - custody.py: reveal, copy, assign, export, email and rotation of stored keys.
 """
@@ -58,7 +58,7 @@ from .importing import (
     purchase_order_poll_keys,
     purchase_orders_import,
 )
-from .keys import keys_deliver
+from .keys import DeliveryOutcome, KeyDelivery, keys_deliver, keys_deliver_many
 from .resolution import (
     UNRESOLVED,
     purchase_order_check_upstream,
@@ -87,9 +87,11 @@ __all__ = [
     "IMPORT_LIMIT",
     "LOOKUP_LIMIT",
     "UNRESOLVED",
+    "DeliveryOutcome",
     "FourEyesViolation",
     "ImportReport",
     "InvalidState",
+    "KeyDelivery",
     "KeyEmailNotSent",
     "OrdersError",
     "Outcome",
@@ -104,6 +106,7 @@ __all__ = [
     "customer_keys_export_rows",
     "customer_update",
     "keys_deliver",
+    "keys_deliver_many",
     "licence_key_assign",
     "licence_key_copied",
     "licence_key_reveal",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -134,11 +135,11 @@ def test_a_duplicate_delivered_during_a_drain_is_counted_and_not_applied_again()
     original_apply = deliveries._apply
     statuses: list[int] = []
 
-    def apply_once_the_repeat_waits(event: WebhookEvent, **kwargs: object) -> None:
+    def apply_once_the_repeat_waits(events: list[WebhookEvent]) -> None:
         if not started.is_set():
             started.set()
             wait_for_a_blocked_query()
-        original_apply(event, **kwargs)  # type: ignore[arg-type]
+        original_apply(events)
 
     def repeat() -> None:
         try:
@@ -239,3 +240,34 @@ def test_a_delivery_is_still_applied_when_the_cache_is_unreachable(
     assert response.status_code == 200 and response.json() == {"status": "accepted"}
     event = WebhookEvent.objects.get()
     assert (event.status, event.attempts, event.keys_stored) == ("processed", 1, 1)
+
+
+def test_a_burst_of_deliveries_asks_for_a_drain_at_once_and_once_after_the_last(
+    settings, monkeypatch
+):
+    settings.WEBHOOK_DRAIN_QUEUE_SECONDS = 0.2
+    calls: list[float] = []
+    monkeypatch.setattr(deliveries, "drain_soon", lambda: calls.append(time.monotonic()))
+    requests = deliveries._DrainRequests()
+
+    def calls_reach(count: int) -> bool:
+        for _ in range(100):
+            if len(calls) >= count:
+                return True
+            time.sleep(0.05)
+        return False
+
+    requests.delivered()
+    assert calls_reach(1)  # the first after a quiet spell asks at once
+    for _ in range(4):
+        requests.delivered()
+    # The next four, within the interval, are covered by one call at its end.
+    assert calls_reach(2)
+    assert calls[1] - calls[0] >= 0.2
+    time.sleep(0.5)
+    assert len(calls) == 2  # nothing was left to cover
+
+    requests.delivered()  # after a quiet spell: at once again
+    assert calls_reach(3)
+    time.sleep(0.5)
+    assert len(calls) == 3

@@ -270,9 +270,10 @@ def test_a_failed_event_keeps_its_traceback_and_reprocesses_to_processed(
     clear_key = json.loads(deliveries[0][1])["data"]["key"]
 
     def broken(**kwargs):
-        raise RuntimeError(f"database hiccup while storing {kwargs['keys'][0].key}")
+        key = kwargs["deliveries"][0].keys[0].key
+        raise RuntimeError(f"database hiccup while storing {key}")
 
-    monkeypatch.setattr(order_services, "keys_deliver", broken)
+    monkeypatch.setattr(order_services, "keys_deliver_many", broken)
     assert replay(deliveries, django_capture_on_commit_callbacks) == [200]
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.FAILED

@@ -3,8 +3,8 @@ events) and `endpoints` (registering, deleting, rotating). Callers use this name
 
 Deliveries are at least once and out of order. Two database facts make that safe: an
 event id is inserted once (ON CONFLICT DO NOTHING), and the keys an event carries go
-through `orders.services.keys_deliver`, which stores each key once whatever path (order
-response, webhook, polling) delivered it first.
+through `orders.services.keys_deliver_many`, which stores each key once whatever path
+(order response, webhook, polling) delivered it first.
 """
 
 from .deliveries import (
@@ -24,7 +24,7 @@ from .endpoints import (
     webhook_endpoint_rotate_start,
     webhook_endpoints_upstream,
 )
-from .failures import webhook_event_failure_record
+from .failures import webhook_event_failure_record, webhook_events_failure_record
 
 __all__ = [
     "WebhookEndpointError",
@@ -39,6 +39,7 @@ __all__ = [
     "webhook_event_process_queued",
     "webhook_event_record",
     "webhook_events_drain",
+    "webhook_events_failure_record",
     "webhook_events_process_waiting",
     "webhook_events_queue_for_order",
 ]

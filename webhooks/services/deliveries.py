@@ -2,19 +2,22 @@
 
 Deliveries are at least once and out of order. Two database facts make that safe:
 an event id is inserted once (ON CONFLICT DO NOTHING), and the keys an event carries
-go through `orders.services.keys_deliver`, which stores each key once whatever path
+go through `orders.services.keys_deliver_many`, which stores each key once whatever path
 (order response, webhook, polling) delivered it first.
 
-The receiver does one INSERT per delivery and no per-event task: a drain task applies
-every `received` event in batches (row locks with SKIP LOCKED, in id order), and a
-commit only queues a drain when none is pending (a cache flag, cleared when a drain
-starts), so a burst of deliveries costs one Celery publish per drain, not one each.
+The receiver does one INSERT per delivery and no per-event task or cache call: a drain
+task applies every `received` event in batches (row locks with SKIP LOCKED, in id
+order, the keys of a batch stored together), each web process asks for a drain at most
+every WEBHOOK_DRAIN_QUEUE_SECONDS from a thread of its own, and a drain is queued only
+when none is pending (a cache flag, cleared when a drain starts), so a burst of
+deliveries costs one Celery publish per drain, not one each.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 import traceback as tb
 from collections.abc import Sequence
@@ -31,11 +34,11 @@ from backoffice import crypto
 from backoffice.jobs import enqueue
 from licendi import DeliveredKey
 from orders import services as order_services
-from orders.models import PurchaseOrder
 
 from .. import payloads
 from ..models import WebhookEvent
 from ..receiver import Delivery
+from .failures import webhook_event_failure_record, webhook_events_failure_record
 
 logger = logging.getLogger(__name__)
 
@@ -130,8 +133,59 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
             duplicate_count=F("duplicate_count") + 1, last_duplicate_at=received_at
         )
         return 0, False
-    transaction.on_commit(drain_soon, robust=True)
+    transaction.on_commit(_drain_requests.delivered, robust=True)
     return int(inserted[0]), True
+
+
+class _DrainRequests:
+    """Calls `drain_soon()` for this process's deliveries from one background thread, at
+    most once per WEBHOOK_DRAIN_QUEUE_SECONDS, and always once after the last of them.
+
+    `drain_soon()` is a round trip to the cache (and sometimes a Celery publish); a burst
+    of deliveries does not need one each, and a request should not wait for one. A
+    delivery only sets an event. The thread wakes on it, waits out the rest of the
+    interval since its previous call, clears the event and calls `drain_soon()`: a
+    delivery that finds the event set commits before that clear, so the call after it
+    follows its commit, at most the interval later, and no event waits for the beat
+    drain. At 0 every delivery calls `drain_soon()` itself, at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def delivered(self) -> None:
+        if float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS) <= 0:
+            drain_soon()
+            return
+        if self._wake.is_set():
+            return  # the thread has yet to clear it: its next call follows this commit
+        with self._lock:
+            # Started by the first delivery of each process (after gunicorn forks).
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-drain-requests", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        last = float("-inf")
+        while True:
+            self._wake.wait()
+            interval = float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS)
+            time.sleep(max(0.0, last + interval - time.monotonic()))
+            self._wake.clear()
+            last = time.monotonic()
+            try:
+                drain_soon()
+            except Exception:
+                # The beat drain (WEBHOOK_DRAIN_SWEEP_SECONDS) picks the events up.
+                logger.warning("webhook drain could not be queued", exc_info=True)
+
+
+_drain_requests = _DrainRequests()
 
 
 def drain_soon() -> None:
@@ -166,73 +220,145 @@ def webhook_event_process(*, event_pk: int) -> WebhookEvent:
     """
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
-        _apply(event)
+        _apply([event])
         return event
 
 
-def _apply(
-    event: WebhookEvent, *, orders: dict[tuple[str, str], PurchaseOrder | None] | None = None
-) -> None:
-    """Apply one event whose row the caller holds locked, and save its outcome.
+# What applying an event may change on its row.
+_OUTCOME_FIELDS = (
+    "attempts",
+    "status",
+    "error",
+    "traceback",
+    "processed_at",
+    "keys_stored",
+    "purchase_order",
+)
+_Ready = tuple[WebhookEvent, list[DeliveredKey]]
 
-    `orders` remembers, across one batch, which PO each order reference resolved to.
+
+def _apply(events: Sequence[WebhookEvent]) -> None:
+    """Apply events whose rows the caller holds locked, and save their outcomes.
+
+    The keys of all of them go to their purchase orders in one `keys_deliver_many`
+    call, in a savepoint. If that fails as a whole (one event's keys break an insert, a
+    deadlock with an order being placed), it is rolled back and each event is applied
+    in a savepoint of its own: the event at fault is recorded failed, the others apply.
     """
-    if event.status in WebhookEvent.DONE_STATUSES:
-        return
-    event.attempts += 1
-    fields = ["attempts", "status", "error", "traceback", "processed_at"]
-    if event.type not in WebhookEvent.KNOWN_TYPES:
-        event.status = WebhookEvent.Status.IGNORED
-        event.error, event.traceback = "", ""
-        event.processed_at = timezone.now()
-        event.save(update_fields=fields)
-        return
-
-    keys: list[DeliveredKey] = []
-    try:
-        keys = payloads.stored_keys(event.payload)
-        with transaction.atomic():
-            stored = order_services.keys_deliver(
-                upstream_order_id=event.upstream_order_id,
-                external_id=event.external_id or None,
-                keys=keys,
-                source="webhook",
+    pending = [event for event in events if event.status not in WebhookEvent.DONE_STATUSES]
+    ready: list[_Ready] = []
+    for event in pending:
+        event.attempts += 1
+        if event.type not in WebhookEvent.KNOWN_TYPES:
+            event.status = WebhookEvent.Status.IGNORED
+            event.error, event.traceback = "", ""
+            event.processed_at = timezone.now()
+            continue
+        try:
+            ready.append((event, payloads.stored_keys(event.payload)))
+        except Exception as exc:
+            _failed(event, exc, [])
+    if len(ready) > 1:
+        try:
+            _outcomes_set(ready, _deliver(ready))
+            ready = []
+        except Exception as exc:
+            # Only the type: the message may quote a key; each event's own attempt
+            # below records its error, scrubbed of that event's keys.
+            logger.warning(
+                "webhook batch of %d events failed (%s); applying them one by one",
+                len(ready),
+                type(exc).__name__,
             )
-    except order_services.PurchaseOrderNotFound:
-        if event.status != WebhookEvent.Status.FOREIGN:
-            event.status = WebhookEvent.Status.WAITING
-        event.error = "No purchase order matches this order yet."
-        event.traceback = ""
-    except Exception as exc:
-        clear = [key.key for key in keys]
-        event.status = WebhookEvent.Status.FAILED
-        event.error = _scrub(f"{type(exc).__name__}: {exc}", clear)[:2000]
-        event.traceback = _scrub(tb.format_exc(), clear)
-        logger.warning(
-            "webhook event %s (%s) failed: %s", event.event_id, event.type, type(exc).__name__
+    for item in ready:
+        try:
+            _outcomes_set([item], _deliver([item]))
+        except Exception as exc:
+            _failed(item[0], exc, item[1])
+    if pending:
+        _outcomes_save(pending)
+
+
+def _outcomes_save(events: Sequence[WebhookEvent]) -> None:
+    """Save what applying changed on these events, in one statement.
+
+    On PostgreSQL an UPDATE ... FROM (VALUES ...): Django's bulk_update builds a CASE
+    expression per field and row, and building it cost more than applying the events.
+    Elsewhere (the SQLite demo) bulk_update.
+    """
+    if connection.vendor != "postgresql":
+        WebhookEvent.objects.bulk_update(events, _OUTCOME_FIELDS)
+        return
+    fields = [_concrete_field(name) for name in ("id", *_OUTCOME_FIELDS)]
+    quote = connection.ops.quote_name
+    casts = [str(field.db_type(connection)) for field in fields]
+    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    names = [str(field.column) for field in fields]
+    assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names[1:])
+    sql = (
+        f"UPDATE {quote(WebhookEvent._meta.db_table)} AS e SET {assignments} "  # noqa: S608 - names quoted, values bound
+        f"FROM (VALUES {', '.join([row] * len(events))}) "
+        f"AS v({', '.join(quote(name) for name in names)}) WHERE e.{quote('id')} = v.{quote('id')}"
+    )
+    params = [
+        field.get_db_prep_save(getattr(event, str(field.attname)), connection)
+        for event in events
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _deliver(ready: Sequence[_Ready]) -> list[order_services.DeliveryOutcome]:
+    with transaction.atomic():
+        return order_services.keys_deliver_many(
+            deliveries=[
+                order_services.KeyDelivery(
+                    upstream_order_id=event.upstream_order_id,
+                    external_id=event.external_id or None,
+                    keys=keys,
+                )
+                for event, keys in ready
+            ],
+            source="webhook",
         )
-    else:
+
+
+def _outcomes_set(
+    ready: Sequence[_Ready], outcomes: Sequence[order_services.DeliveryOutcome]
+) -> None:
+    now = timezone.now()
+    for (event, _), outcome in zip(ready, outcomes, strict=True):
+        if outcome.purchase_order is None:
+            if event.status != WebhookEvent.Status.FOREIGN:
+                event.status = WebhookEvent.Status.WAITING
+            event.error = "No purchase order matches this order yet."
+            event.traceback = ""
+            continue
         event.status = WebhookEvent.Status.PROCESSED
-        event.keys_stored = stored
+        event.keys_stored = outcome.added
+        event.purchase_order = outcome.purchase_order
         event.error, event.traceback = "", ""
-        event.processed_at = timezone.now()
-        if orders is None:
-            event.purchase_order = _purchase_order_for(event)
-        else:
-            ref = (event.upstream_order_id, event.external_id)
-            if ref not in orders:
-                orders[ref] = _purchase_order_for(event)
-            event.purchase_order = orders[ref]
-        fields += ["keys_stored", "purchase_order"]
-    event.save(update_fields=fields)
+        event.processed_at = now
 
 
-def _drain_batch(*, limit: int) -> tuple[int, dict[str, int]]:
+def _failed(event: WebhookEvent, exc: Exception, keys: Sequence[DeliveredKey]) -> None:
+    """Record on the event why it failed (called from the `except` that caught `exc`)."""
+    clear = [key.key for key in keys]
+    event.status = WebhookEvent.Status.FAILED
+    event.error = _scrub(f"{type(exc).__name__}: {exc}", clear)[:2000]
+    event.traceback = _scrub(tb.format_exc(), clear)
+    logger.warning(
+        "webhook event %s (%s) failed: %s", event.event_id, event.type, type(exc).__name__
+    )
+
+
+def _drain_batch(*, limit: int, claimed: list[int]) -> tuple[int, dict[str, int]]:
     """Apply up to `limit` received events in one transaction; returns (taken, statuses).
 
-    SKIP LOCKED lets concurrent drains take disjoint batches. Within a batch events are
-    applied in order of their purchase order reference, so that two drains lock purchase
-    orders in the same order and cannot deadlock each other.
+    SKIP LOCKED lets concurrent drains take disjoint batches; `keys_deliver_many` locks
+    the batch's purchase orders in primary key order, so two drains touching the same
+    orders wait for each other rather than deadlock. `claimed` receives the ids taken.
     """
     counts: dict[str, int] = {}
     with transaction.atomic():
@@ -241,11 +367,10 @@ def _drain_batch(*, limit: int) -> tuple[int, dict[str, int]]:
             .filter(status=WebhookEvent.Status.RECEIVED)
             .order_by("pk")[:limit]
         )
-        events.sort(key=lambda e: (e.upstream_order_id, e.external_id, e.pk))
-        orders: dict[tuple[str, str], PurchaseOrder | None] = {}
-        for event in events:
-            _apply(event, orders=orders)
-            counts[str(event.status)] = counts.get(str(event.status), 0) + 1
+        claimed[:] = [event.pk for event in events]
+        _apply(events)
+    for event in events:
+        counts[str(event.status)] = counts.get(str(event.status), 0) + 1
     return len(events), counts
 
 
@@ -254,10 +379,11 @@ def webhook_events_drain(
 ) -> dict[str, int]:
     """Apply every received event, a batch per transaction; returns counts by status.
 
-    An event whose processing fails is recorded `failed` inside its own savepoint
-    (`_apply`), so the rest of its batch is applied. A batch that fails as a whole (a
-    deadlock with an order being placed, a lost connection) is rolled back and its
-    events are applied one transaction each, so one bad row cannot hold the others.
+    An event whose processing fails is recorded `failed` and the rest of its batch is
+    applied (`_apply`). A batch that fails as a whole (a lost connection, a statement
+    timeout) is rolled back and its events are applied one transaction each. If the
+    drain itself fails, the error is written on the events it had taken (or, before it
+    took any, on the events waiting to be drained) and then raised.
     """
     try:
         cache.delete(DRAIN_PENDING_KEY)
@@ -267,11 +393,16 @@ def webhook_events_drain(
     totals: dict[str, int] = {"applied": 0}
     deadline = time.monotonic() + max_seconds
     while True:
+        claimed: list[int] = []
         try:
-            taken, counts = _drain_batch(limit=batch)
-        except DatabaseError:
-            logger.warning("webhook drain batch rolled back; applying its events one by one")
-            taken, counts = _drain_one_by_one(limit=batch)
+            try:
+                taken, counts = _drain_batch(limit=batch, claimed=claimed)
+            except DatabaseError:
+                logger.warning("webhook drain batch rolled back; applying its events one by one")
+                taken, counts = _drain_one_by_one(limit=batch)
+        except Exception as exc:
+            webhook_events_failure_record(event_pks=claimed, error=exc, limit=batch)
+            raise
         totals["applied"] += taken
         for status, n in counts.items():
             totals[status] = totals.get(status, 0) + n
@@ -295,8 +426,9 @@ def _drain_one_by_one(*, limit: int) -> tuple[int, dict[str, int]]:
     for pk in pks:
         try:
             status = webhook_event_process(event_pk=pk).status
-        except (DatabaseError, WebhookEvent.DoesNotExist):
-            logger.exception("webhook event pk=%s could not be applied", pk)
+        except (DatabaseError, WebhookEvent.DoesNotExist) as exc:
+            logger.warning("webhook event pk=%s could not be applied: %s", pk, type(exc).__name__)
+            webhook_event_failure_record(event_pk=pk, error=exc)
             status = "error"
         counts[status] = counts.get(status, 0) + 1
     return len(pks), counts
@@ -309,16 +441,6 @@ def webhook_event_process_queued(*, event_pk: int) -> str:
         return webhook_event_process(event_pk=event_pk).status
     except WebhookEvent.DoesNotExist:
         return "missing"
-
-
-def _purchase_order_for(event: WebhookEvent) -> PurchaseOrder | None:
-    """The PO the keys went to: matched like keys_deliver, by upstream id then external id."""
-    found = None
-    if event.upstream_order_id:
-        found = PurchaseOrder.objects.filter(upstream_id=event.upstream_order_id).first()
-    if found is None and event.external_id:
-        found = PurchaseOrder.objects.filter(external_id=event.external_id).first()
-    return found
 
 
 def webhook_events_process_waiting(*, limit: int = 500) -> dict[str, int]:
