@@ -19,7 +19,7 @@ through `backoffice.exports`.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import django_filters
 from django.core.exceptions import PermissionDenied
@@ -34,6 +34,7 @@ from .audit import audit_record
 from .auth import PermissionRequiredMixin
 from .exports import EXPORT_FORMATS, export_response
 from .form_rendering import CompactFormRenderer, use_fast_selects
+from .list_cache import kept_count
 from .models import AuditEvent
 from .tables import BaseTable
 
@@ -66,6 +67,21 @@ def sort_from(request: HttpRequest, table: BaseTable) -> list[str]:
     for raw in request.GET.getlist(table.prefixed_order_by_field)[:5]:
         keys += [key for key in raw.split(",")[:5] if _SORT_KEY.fullmatch(key)]
     return keys
+
+
+if TYPE_CHECKING:
+    PaginatorBase = Paginator[Any]
+else:  # generic to the type checker only (no django-stubs-ext at run time)
+    PaginatorBase = Paginator
+
+
+class KnownCountPaginator(PaginatorBase):
+    """A paginator told the row count, when the page already has it (no COUNT query)."""
+
+    def __init__(self, *args: Any, known_count: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if known_count is not None:
+            self.__dict__["count"] = known_count  # fills the cached_property
 
 
 def configure_table(
@@ -134,6 +150,10 @@ class ListPageView(PermissionRequiredMixin, View):
     export_permission: ClassVar[str] = p.EXPORT_DATA
     filter_form_id: ClassVar[str] = "list-filter"
     show_per_page: ClassVar[bool] = False
+    # A `backoffice.list_cache` scope whose writers cover every row of the list: the row
+    # count of each filter combination is then kept until those rows change, rather than
+    # counted on every page.
+    count_scope: ClassVar[str] = ""
     request: HttpRequest
 
     # --- what a page overrides
@@ -144,8 +164,20 @@ class ListPageView(PermissionRequiredMixin, View):
     def get_table(self, rows: QuerySet[Any]) -> BaseTable:
         return self.table_class(rows)
 
+    def row_count(self, rows: QuerySet[Any]) -> int | None:
+        """The number of `rows` if known without a COUNT (kept for `count_scope`)."""
+        if not self.count_scope:
+            return None
+        known = getattr(self, "_row_count", None)  # (rows, count): asked twice per page
+        if known is None or known[0] is not rows:
+            known = self._row_count = (rows, kept_count(self.count_scope, rows))
+        return known[1]
+
     def get_paginator_options(self, rows: QuerySet[Any]) -> dict[str, Any]:
-        return {}
+        count = self.row_count(rows)
+        if count is None:
+            return {}
+        return {"paginator_class": KnownCountPaginator, "known_count": count}
 
     def page_loaded(self, table: BaseTable) -> None:
         """Called with the page's rows loaded (e.g. to attach what the rows point at)."""

@@ -16,6 +16,7 @@ the arguments it declares, the column's default for empty values, choice labels,
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,7 +27,7 @@ from django.db import models
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2.utils import AttributeDict, signature
 
@@ -99,6 +100,23 @@ class BadgeColumn(tables.Column):
         if value is None:
             return None  # an empty cell
         return badges.label(self.key_for(owner, name), value)
+
+
+def _escape(text: Any) -> str:
+    """`conditional_escape` without Django's per-call check for lazy arguments (`keep_lazy`):
+    a page escapes thousands of cell values, and that check was a seventh of its time."""
+    if hasattr(text, "__html__"):
+        return str(text.__html__())
+    return html.escape(str(text))
+
+
+def _attrs_html(attrs: dict[str, Any]) -> str:
+    """`AttributeDict(attrs).as_html()` (the same attributes, in order, escaped alike)."""
+    return " ".join(
+        f'{_escape(key)}="{_escape(value)}"'
+        for key, value in attrs.items()
+        if key not in AttributeDict.blacklist and value is not None
+    )
 
 
 def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
@@ -211,7 +229,7 @@ class BaseTable(tables.Table):
                 f"<td {td}>{html}</td>"
                 for td, html in (self._cell(plan, record, row, context) for plan in plans)
             ]
-            out.append(f"<tr {AttributeDict(attrs).as_html()}>{''.join(cells)}</tr>")
+            out.append(f"<tr {_attrs_html(attrs)}>{''.join(cells)}</tr>")
         if not out and self.empty_text:
             out.append(
                 format_html('<tr><td colspan="{}">{}</td></tr>', len(plans), self.empty_text)
@@ -246,17 +264,17 @@ class BaseTable(tables.Table):
             td = bound.attrs["td"].as_html()
         else:
             td = plan.td_html
-        html: str
+        text: str
         if plan.localize is None:
             # Text needs only escaping (what the template would do to it); other values
             # are localized and formatted as the template would.
             if isinstance(content, str):
-                html = conditional_escape(content)
+                text = _escape(content)
             else:
-                html = render_value_in_context(content, context)
+                text = render_value_in_context(content, context)
         else:
-            html = conditional_escape(localize(content, use_l10n=plan.localize))
-        return td, html
+            text = _escape(localize(content, use_l10n=plan.localize))
+        return td, text
 
     def export_columns(self) -> list[ExportColumn]:
         """The export's columns: every column of the table (hidden ones too) but those

@@ -6,11 +6,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from backoffice.list_cache import kept
+
 from .models import Category, Combination, PriceChange, PricingRule, Product, SyncRun
+
+# The list-cache scope of products and combinations: every writer of them sends
+# `catalog.signals.combinations_changed`, which replaces the scope's version on commit
+# (CatalogConfig.ready), so the catalog list's counts and filter choices are kept until
+# the next sync or repricing.
+CATALOG_SCOPE = "catalog"
 
 # Rows show the rule by scope and kind only (describe()), so its targets need no join.
 _RULE_JOINS = ("priced_by_rule",)
@@ -55,17 +62,10 @@ def _filter_choices() -> dict[str, list[Any]]:
 
 
 def filter_choices_cached() -> dict[str, list[Any]]:
-    """The catalog list's brand and category choices, kept until the next sync run
-    finishes: both change only when a sync writes products, and a DISTINCT over every
-    product on every page of the list cost more than the indexed lookup of the last run."""
-    last_run = (
-        SyncRun.objects.filter(finished_at__isnull=False)
-        .order_by("-started_at")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    key = f"catalog:filter-choices:{last_run}"
-    return cache.get_or_set(key, _filter_choices, timeout=24 * 3600) or _filter_choices()
+    """The catalog list's brand and category choices, kept until the catalog next
+    changes: a DISTINCT over every product on every page of the list cost more than the
+    rest of its queries."""
+    return kept(CATALOG_SCOPE, "filter-choices", _filter_choices)
 
 
 def product_for_detail(sku: str) -> Product:

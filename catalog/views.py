@@ -37,9 +37,15 @@ class ProductListView(ListPageView):
     show_per_page = True
     export_filename = "catalog"
     export_title = "the catalog"
+    count_scope = selectors.CATALOG_SCOPE
 
     def get_queryset(self) -> QuerySet[Combination]:
         return selectors.combination_list()
+
+    def get_table(self, rows: QuerySet[Combination]) -> CombinationTable:
+        count = self.row_count(rows)
+        few = count is not None and count <= CombinationTable.SORT_MATCHES_MAX
+        return CombinationTable(rows, sort_matches=few)
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
         return super().get_context_data(min_margin=selectors.min_margin_percent(), **context)

@@ -18,7 +18,8 @@ class PurchaseOrderFilter(ListFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="PO number / Licendi order")
     status = django_filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
     source = django_filters.ChoiceFilter(choices=PurchaseOrder.Source.choices)
-    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.order_by("name"))
+    # Choices set per request from the list cache (prepare_filters), not read every page.
+    customer = django_filters.ChoiceFilter(field_name="customer")
     created = django_filters.DateFromToRangeFilter(
         field_name="created_at",
         label="Created from / to",
@@ -51,6 +52,9 @@ class PurchaseOrderFilter(ListFilterSet):
             "awaiting_keys_hours",
             "attention",
         ]
+
+    def prepare_filters(self) -> None:
+        self.filters["customer"].extra["choices"] = selectors.customer_choices_cached()
 
     def filter_q(
         self, queryset: QuerySet[PurchaseOrder], name: str, value: str

@@ -26,7 +26,11 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["email"])]
+        indexes = [
+            models.Index(fields=["email"]),
+            # The customer list's order: its pages are read from the index.
+            models.Index(fields=["name", "id"], name="customer_name_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.company})" if self.company else self.name
@@ -278,6 +282,15 @@ class LicenceKey(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["purchase_order", "order_sku", "key_hash"], name="licence_key_unique"
+            ),
+        ]
+        indexes = [
+            # The stock list (keys not yet given to a customer), newest first, read from
+            # the index however many keys customers already hold.
+            models.Index(
+                fields=["-received_at", "-id"],
+                condition=models.Q(customer__isnull=True),
+                name="licence_key_stock_received",
             ),
         ]
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
+from backoffice.list_cache import kept
 from backoffice.models import AuditEvent
 from catalog.models import Combination
 
@@ -20,10 +23,24 @@ from .models import (
 )
 
 
+def _rows_pointing_here(queryset: QuerySet[Any], field: str) -> Coalesce:
+    """How many rows of `queryset` point at the listed row through `field`, as a subquery
+    run for the page's rows only: a join grouped by the listed row would aggregate every
+    row of both tables before the page's 50 could be taken from the index."""
+    counted = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
 def purchase_order_list() -> QuerySet[PurchaseOrder]:
     return (
         PurchaseOrder.objects.select_related("customer", "created_by")
-        .annotate(key_count=Count("keys", distinct=True))
+        .annotate(key_count=_rows_pointing_here(LicenceKey.objects.all(), "purchase_order"))
         .order_by("-created_at", "-id")
     )
 
@@ -98,9 +115,23 @@ def purchase_orders_awaiting_keys_before(
 def customer_list() -> QuerySet[Customer]:
     """Customers with their order and key counts (the list page filters by search)."""
     return Customer.objects.annotate(
-        order_count=Count("purchase_orders", distinct=True),
-        key_count=Count("keys", distinct=True),
+        order_count=_rows_pointing_here(PurchaseOrder.objects.all(), "customer"),
+        key_count=_rows_pointing_here(LicenceKey.objects.all(), "customer"),
     ).order_by("name", "id")
+
+
+# The list-cache scope of customers: every save or delete of one replaces its version
+# (OrdersConfig.ready), so the purchase order filter's customer choices are kept till then.
+CUSTOMERS_SCOPE = "customers"
+
+
+def _customer_choices() -> list[tuple[str, str]]:
+    return [(str(customer.pk), str(customer)) for customer in Customer.objects.order_by("name")]
+
+
+def customer_choices_cached() -> list[tuple[str, str]]:
+    """Every customer as a filter choice (id, label), kept until a customer changes."""
+    return kept(CUSTOMERS_SCOPE, "choices", _customer_choices)
 
 
 def customer_orders(*, customer: Customer) -> QuerySet[PurchaseOrder]:

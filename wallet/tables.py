@@ -1,9 +1,6 @@
 """Tables of the wallet pages."""
 
-from typing import TYPE_CHECKING, Any
-
 import django_tables2 as tables
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -12,20 +9,6 @@ from backoffice.display import format_datetime
 from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn
 
 from .models import Gap, LedgerEntry
-
-if TYPE_CHECKING:
-    PaginatorBase = Paginator[Any]
-else:  # generic to the type checker only (no django-stubs-ext at run time)
-    PaginatorBase = Paginator
-
-
-class KnownCountPaginator(PaginatorBase):
-    """A paginator told the row count, when the page already computed it (no COUNT query)."""
-
-    def __init__(self, *args: Any, known_count: int | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if known_count is not None:
-            self.__dict__["count"] = known_count  # fills the cached_property
 
 
 class LedgerTable(BaseTable):

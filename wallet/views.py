@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
-from backoffice.lists import ListPageView, configure_table
+from backoffice.lists import KnownCountPaginator, ListPageView, configure_table
 from backoffice.money import CURRENCY
 from backoffice.tables import BaseTable
 
@@ -21,7 +21,6 @@ from .forms import StatementImportForm
 from .models import Gap, LedgerEntry
 from .tables import (
     GapTable,
-    KnownCountPaginator,
     LedgerTable,
     PurchaseOrderWithoutDebitTable,
     UnmatchedDebitTable,

@@ -53,9 +53,13 @@ def test_list_issues_the_same_bounded_number_of_queries_whatever_the_page_size(
         client.get(LIST, {"per_page": 100, "q": "Microsoft", "below_margin": "true"})
 
 
-def test_brand_choices_are_read_again_only_after_a_sync_finishes(synced, client_for):
+def test_brand_choices_are_read_again_only_after_the_catalog_changes(
+    synced, client_for, django_capture_on_commit_callbacks
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from catalog.signals import combinations_changed
 
     from .factories import ProductFactory
 
@@ -70,11 +74,43 @@ def test_brand_choices_are_read_again_only_after_a_sync_finishes(synced, client_
     assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"]]
     assert "Brand-new Brand" not in brands(response)
 
-    now = timezone.now()
-    SyncRun.objects.create(
-        started_at=now, finished_at=now, heartbeat_at=now, status="succeeded", trigger="beat"
-    )
+    # What every writer of the catalog sends inside its transaction: nothing changes for
+    # the pages until it commits.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        combinations_changed.send(sender=Combination, combination_ids=None)
+    assert "Brand-new Brand" not in brands(client.get(LIST))
+    for callback in callbacks:
+        callback()
     assert "Brand-new Brand" in brands(client.get(LIST))
+
+
+def test_list_counts_rows_once_until_the_catalog_changes(
+    synced, client_for, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count_queries(params: dict[str, str]) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(LIST, params)
+        assert response.status_code == 200
+        sql = [q["sql"] for q in queries.captured_queries]
+        return [q for q in sql if q.startswith('SELECT COUNT(*) AS "__count" FROM "catalog_')]
+
+    client = client_for("Viewer")
+    assert count_queries({"q": "office"})  # the first time each filter is counted
+    assert not count_queries({"q": "office"})
+    assert not count_queries({"q": "office", "page": "2", "sort": "-margin"})
+    assert count_queries({"q": "windows"})  # another filter has its own count
+
+    # A repricing commits: the counts of the rows it moved are taken again.
+    below = {"below_margin": "true"}
+    before = client.get(LIST, below).context["table"].paginator.count
+    PricingRuleFactory(value=Decimal("5"))  # a 5 % markup: every margin below the minimum
+    with django_capture_on_commit_callbacks(execute=True):
+        pricing_apply()
+    after = client.get(LIST, below).context["table"].paginator.count
+    assert after == Combination.objects.filter(is_active=True).count() != before
 
 
 def test_list_sorts_by_margin_percent_worst_first(synced, client_for):
@@ -273,8 +309,8 @@ def test_sync_now_queues_the_task_on_commit(sb, client_for, django_capture_on_co
 
     assert response.status_code == 302
     # The sync task, then what the sync's combinations_changed signal queues (the sales
-    # channel's offers refresh).
-    assert len(callbacks) == 2
+    # channel's offers refresh, a new version of what the catalog list keeps).
+    assert len(callbacks) == 3
     run = SyncRun.objects.get()
     assert run.trigger == SyncRun.Trigger.MANUAL and run.status == SyncRun.Status.SUCCEEDED
     assert run.triggered_by.groups.filter(name="Buyer").exists()
@@ -320,3 +356,27 @@ def test_xlsx_export_is_a_spreadsheet(synced, client_for):
     assert response.status_code == 200
     assert "spreadsheetml" in response["Content-Type"]
     assert response.content[:2] == b"PK"  # a zip container, as xlsx files are
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_search_results_sorted_by_name_like_the_whole_list(synced, client_for, sort):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("Viewer")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"q": "Microsoft", "sort": sort, "per_page": 100})
+    # Few matches: they are sorted rather than found along the product name index.
+    page_sql = [q["sql"] for q in queries.captured_queries if "LIMIT 100" in q["sql"]]
+    assert len(page_sql) == 1 and "|| ''" in page_sql[0].replace("|| %s", "|| ''")
+    from django.db.models import Q
+
+    products = Product.objects.filter(
+        Q(name__icontains="Microsoft") | Q(brand__icontains="Microsoft")
+    )
+    matching = Combination.objects.filter(is_active=True, product__in=products)
+    keys = ("product__name", "order_sku")
+    ordered = matching.order_by(*(f"-{key}" if sort.startswith("-") else key for key in keys))
+    expected = list(ordered.values_list("order_sku", flat=True)[:100])
+    assert len(expected) > 1
+    assert _order_skus(response) == expected

@@ -235,3 +235,49 @@ def test_builder_shows_the_wallet_balance_last_seen(sandbox, make_po, stock_skus
     page = client_for("Buyer").get(f"/orders/{po.pk}/edit/").content.decode()
     shown = format_money(sandbox.balance, "EUR")  # 5,000.00 EUR: separators and currency
     assert shown in page and "Enough for this order" in page
+
+
+def test_po_and_customer_lists_count_each_rows_keys_and_orders(
+    sandbox, delivered, make_po, client_for, customer
+):
+    other = make_po([], customer=customer)  # a draft of the same customer, without keys
+    viewer = client_for("Viewer")
+
+    def records(url: str, **params: str) -> list:
+        return [row.record for row in viewer.get(url, params).context["table"].page.object_list]
+
+    rows = {po.pk: po for po in records("/orders/")}
+    assert rows[delivered.pk].key_count == 2 and rows[other.pk].key_count == 0
+    assert [po.pk for po in records("/orders/", sort="-key_count")][:2] == [
+        delivered.pk,
+        other.pk,
+    ]
+
+    CustomerFactory(name="Nobody yet")
+    listed = {c.pk: c for c in records("/customers/")}
+    # The keys of a PO bought for a customer are that customer's.
+    assert (listed[customer.pk].order_count, listed[customer.pk].key_count) == (2, 2)
+    nobody = next(c for c in listed.values() if c.name == "Nobody yet")
+    assert (nobody.order_count, nobody.key_count) == (0, 0)
+
+
+def test_po_filter_customer_choices_follow_customer_changes(
+    client_for, django_capture_on_commit_callbacks
+):
+    viewer = client_for("Viewer")
+
+    def choices() -> dict[str, str]:
+        form = viewer.get("/orders/").context["filter"].form
+        return {str(value): str(label) for value, label in form.fields["customer"].choices}
+
+    first = CustomerFactory(name="Ana", company="")
+    assert choices() == {"": "---------", str(first.pk): "Ana"}
+    with django_capture_on_commit_callbacks(execute=True):
+        second = CustomerFactory(name="Bea", company="Bea S.L.")
+    assert choices()[str(second.pk)] == "Bea (Bea S.L.)"
+    with django_capture_on_commit_callbacks(execute=True):
+        Customer.objects.filter(pk=second.pk).get().delete()
+    assert str(second.pk) not in choices()
+    # A customer that is not a choice is a form error, not an empty or unfiltered list.
+    response = viewer.get("/orders/", {"customer": str(second.pk)})
+    assert response.status_code == 200 and response.context["filter"].errors

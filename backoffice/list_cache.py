@@ -1,0 +1,104 @@
+"""What a list page may keep between requests: row counts and filter choices, per scope.
+
+A *scope* names a set of tables whose rows change only through known writers ("catalog":
+products and combinations, written by the sync and the repricing; "customers"). The
+scope has a version token in the cache, and every value kept for it is keyed by that
+token. A writer calls `scope_changed()` inside its transaction; once the transaction
+commits the token is replaced, so every count and choice list of the scope is recomputed
+on its next use (the old ones are unreachable and expire by themselves). A page never
+sees a value computed before the last committed change.
+
+Each use costs one cache read, no query; a missed or evicted token is a new token, so
+the worst case is one recomputation. `kept_for` keeps a value for a set time instead, for
+what no writer announces. When the cache cannot be reached the values are
+computed from the database as if nothing were kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import transaction
+from django.db.models import QuerySet
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How long a kept value lives when nothing changes its scope: a safety net for a write
+# that bypassed the scope's writers (a manual SQL fix), not the means of invalidation.
+KEEP_SECONDS = 6 * 3600
+
+
+def _version_key(scope: str) -> str:
+    return f"list-cache:{scope}:version"
+
+
+def scope_version(scope: str) -> str:
+    """The current version token of `scope` (made on first use)."""
+    key = _version_key(scope)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        version = cache.get(key) or uuid.uuid4().hex
+    return str(version)
+
+
+def scope_changed(scope: str) -> None:
+    """The rows of `scope` changed (or are about to, in the current transaction): every
+    value kept for it is dropped once the transaction commits."""
+
+    def bump() -> None:
+        try:
+            cache.set(_version_key(scope), uuid.uuid4().hex, timeout=None)
+        except Exception:  # the cache is down: nothing kept can be read either
+            logger.warning("list cache %s: version not replaced", scope, exc_info=True)
+
+    transaction.on_commit(bump)
+
+
+def _cached(key: Callable[[], str], compute: Callable[[], T], timeout: int) -> T:
+    try:
+        name = key()
+        value = cache.get(name)
+    except Exception:  # the cache is unreachable: compute as if nothing were kept
+        logger.warning("list cache: computed without the cache", exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(name, value, timeout=timeout)
+        except Exception:
+            logger.warning("list cache: %s not kept", name, exc_info=True)
+    return value  # type: ignore[no-any-return]
+
+
+def kept(scope: str, name: str, compute: Callable[[], T]) -> T:
+    """`compute()` as of the scope's last change, computed once per change."""
+    return _cached(
+        lambda: f"list-cache:{scope}:{scope_version(scope)}:{name}", compute, KEEP_SECONDS
+    )
+
+
+def kept_for(seconds: int, name: str, compute: Callable[[], T]) -> T:
+    """`compute()` at most `seconds` old, for values no writer announces (suggestions)."""
+    return _cached(lambda: f"list-cache:{name}", compute, seconds)
+
+
+def kept_count(scope: str, rows: QuerySet[Any]) -> int:
+    """The number of `rows`, counted once per change of the scope for each distinct query
+    (the SQL with its parameters is the key: each filter combination has its own count)."""
+    if rows.query.is_empty():
+        return 0
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    digest = hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
+    return kept(scope, f"count:{digest}", rows.count)
