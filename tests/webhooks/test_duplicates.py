@@ -119,3 +119,50 @@ def test_concurrent_duplicate_deliveries_store_and_apply_once(sandbox):
     assert event.status == WebhookEvent.Status.PROCESSED
     assert event.attempts == 1
     assert LicenceKey.objects.filter(purchase_order=po).count() == len(keys) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_that_skips_a_row_a_duplicate_holds_is_followed_by_another(sandbox, monkeypatch):
+    """A duplicate's counter UPDATE locks the stored event; a drain running meanwhile skips
+    it (SKIP LOCKED). The duplicate asks for a drain once it commits, so the event is
+    applied then and not left for the beat's sweep."""
+    from django.db import transaction
+
+    from webhooks.receiver import parse
+    from webhooks.services import deliveries
+
+    sku = in_stock_sku(sandbox, 1)
+    po = purchase_order_submitting(lines=[(sku, 2)])
+    body, keys = _order_delivered(sandbox, po)
+    LicenceKey.objects.filter(purchase_order=po).delete()
+    delivery = parse({}, body)
+    with monkeypatch.context() as quiet:  # store it without a drain
+        quiet.setattr(deliveries._drain_requests, "delivered", lambda: None)
+        deliveries.webhook_event_record(delivery=delivery)
+
+    locked, release = threading.Event(), threading.Event()
+
+    def duplicate() -> None:
+        try:
+            with transaction.atomic():
+                deliveries.webhook_event_record(delivery=delivery)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=duplicate)
+    thread.start()
+    assert locked.wait(timeout=10)
+    assert deliveries.webhook_events_drain()["applied"] == 0  # the row was locked
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.RECEIVED
+    release.set()
+    thread.join(timeout=30)
+
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.duplicate_count, event.attempts) == (
+        WebhookEvent.Status.PROCESSED,
+        1,
+        1,
+    )
+    assert LicenceKey.objects.filter(purchase_order=po).count() == len(keys) == 2

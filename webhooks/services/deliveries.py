@@ -129,9 +129,15 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
         cursor.execute(sql, params)
         inserted = cursor.fetchone()
     if inserted is None:
-        WebhookEvent.objects.filter(event_id=delivery.event_id).update(
-            duplicate_count=F("duplicate_count") + 1, last_duplicate_at=received_at
-        )
+        stored = WebhookEvent.objects.filter(event_id=delivery.event_id)
+        bump = {"duplicate_count": F("duplicate_count") + 1, "last_duplicate_at": received_at}
+        if stored.filter(status=WebhookEvent.Status.RECEIVED).update(**bump):
+            # This UPDATE held the row lock of an event not yet applied, and a drain that
+            # ran meanwhile skipped it (SKIP LOCKED): ask for another once it is released,
+            # rather than leave the event to the beat's sweep.
+            transaction.on_commit(_drain_requests.delivered, robust=True)
+        else:
+            stored.update(**bump)
         return 0, False
     transaction.on_commit(_drain_requests.delivered, robust=True)
     return int(inserted[0]), True
