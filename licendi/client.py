@@ -288,7 +288,11 @@ class LicendiClient:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=pending.__getitem__):
                     number = pending.pop(future)
-                    page = future.result()
+                    try:
+                        page = future.result()
+                    except LicendiError as exc:
+                        exc.path = f"/api/products?page={number}"  # which page, in the cause
+                        raise
                     count = len(page.items) + len(page.rejected)
                     if count == 0:
                         if end is None or number <= end:
