@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
@@ -56,6 +57,8 @@ R = TypeVar("R")
 DEFAULT_USER_AGENT = "licendi-python/0.1"
 MAX_PRODUCT_PAGE_SIZE = 500  # [assumed] upstream maximum
 MAX_ORDER_LIMIT = 200  # [doc]
+# Pages of the catalog asked for past the last full one when upstream gives no total.
+READ_AHEAD_PAGES = 4
 
 # Transport failures worth a second try. Others (e.g. an unsupported URL scheme)
 # are configuration mistakes that no retry can fix.
@@ -218,6 +221,105 @@ class LicendiClient:
                 return
             previous_first = first
             page_number += 1
+
+    def product_pages(
+        self,
+        *,
+        page_size: int = MAX_PRODUCT_PAGE_SIZE,
+        category: str | None = None,
+        workers: int | None = None,
+        read_ahead: int = READ_AHEAD_PAGES,
+    ) -> Iterator[Page[Product]]:
+        """Every page of the catalog like `iter_product_pages`, several read at once.
+
+        The first page says how many records there are (`total`); the other pages are then
+        requested side by side, through the limiter like every request of this client, and
+        yielded as they arrive, in no particular order. Without a total, `read_ahead` pages
+        are kept in flight past the last full page read and reading stops at the first
+        short or empty page (pages asked for past it come back empty and are dropped).
+        A page that fails raises at once (after the client's own retries) and the pages
+        still queued are not sent. An upstream that ignores `page` (every page the first
+        one, or another page number echoed) is a ContractError, as in `iter_product_pages`.
+
+        `workers` is the number of threads (default: the limiter's ceiling, else 4); the
+        limiter decides how many of their requests are really in flight.
+        """
+        first = self.list_products(page=1, page_size=page_size, category=category)
+        if not first.items and not first.rejected:
+            return
+        if first.page != 1:
+            raise self._paging_ignored(1, first.page)
+        first_sku = _first_sku(first)
+        yield first
+        records = len(first.items) + len(first.rejected)
+        # Page 1 is full whenever there is more, so its size is the upstream's page size
+        # (which may be smaller than the one asked for).
+        per_page = max(1, records)
+        if first.total is not None and first.total <= records:
+            return
+        if first.total is None and records < first.page_size:
+            return  # without a total, a short page is the last one
+        if workers is None:
+            workers = self.limiter.ceiling if self.limiter is not None else 4
+        pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="licendi-pages")
+        pending: dict[Future[Page[Product]], int] = {}
+        try:
+
+            def ask(number: int) -> None:
+                future = pool.submit(
+                    self.list_products, page=number, page_size=page_size, category=category
+                )
+                pending[future] = number
+
+            highest = 1  # the highest page number asked for
+            # The last page to read: from the total, or (without one) the first short page.
+            end = -(-first.total // per_page) if first.total is not None else None
+            while True:
+                if end is not None:
+                    while highest < end:
+                        highest += 1
+                        ask(highest)
+                else:
+                    while len(pending) < max(1, read_ahead):
+                        highest += 1
+                        ask(highest)
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=pending.__getitem__):
+                    number = pending.pop(future)
+                    try:
+                        page = future.result()
+                    except LicendiError as exc:
+                        exc.path = f"/api/products?page={number}"  # which page, in the cause
+                        raise
+                    count = len(page.items) + len(page.rejected)
+                    if count == 0:
+                        if end is None or number <= end:
+                            end = number - 1  # the list ends before this page
+                        continue
+                    if page.page != number or (first_sku and _first_sku(page) == first_sku):
+                        raise self._paging_ignored(number, page.page)
+                    if end is not None and number > end:
+                        continue  # past the end found meanwhile (the list shrank)
+                    if page.total is not None and first.total is not None:
+                        # A list that grew while it was read: its new last pages are read
+                        # too (the caller sees the totals differ: the pass is not sure).
+                        end = max(end or 0, -(-page.total // per_page))
+                    elif count < page.page_size:
+                        end = number if end is None else min(end, number)
+                    yield page
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @staticmethod
+    def _paging_ignored(asked: int, answered: int) -> ContractError:
+        return ContractError(
+            f"upstream ignored page={asked} (answered page {answered})",
+            field="page",
+            method="GET",
+            path="/api/products",
+        )
 
     def get_product(self, sku: str) -> ProductDetail:
         response = self._request("GET", f"/api/products/{_segment(sku, 'sku')}")
@@ -516,6 +618,11 @@ class LicendiClient:
         if retry_after is not None:
             return min(retry_after, self.backoff_max)
         return backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_max, rng=self._rng)
+
+
+def _first_sku(page: Page[Product]) -> str | None:
+    """The sku of a page's first readable record (None: nothing readable on it)."""
+    return page.items[0].sku if page.items else None
 
 
 def _load_yaml(raw: bytes, *, method: str, path: str) -> Any:

@@ -1,8 +1,8 @@
 """Serve the sandbox on a port: ``python -m sandbox --port 8100``.
 
-Threaded werkzeug server, webhook delivery thread running, one log line per
-request (method, path, status, time; never the API key or any licence key) unless
-``--no-access-log``.
+Threaded werkzeug server (a connection stays open after a request without a body),
+webhook delivery thread running, one log line per request (method, path, status, time;
+never the API key or any licence key) unless ``--no-access-log``.
 ``--port 0`` picks a free port; the URL printed at start says which.
 ``--latency-ms 50`` makes every /api call take 50 ms longer, as a supplier across a
 network would; each request thread waits on its own, so concurrent calls overlap.
@@ -30,11 +30,77 @@ if TYPE_CHECKING:
 log = logging.getLogger("sandbox")
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's own access log is replaced by :func:`access_log` below."""
+class _Handler(WSGIRequestHandler):
+    """werkzeug's handler, keeping connections alive, with :func:`access_log` instead of
+    its own access log.
+
+    werkzeug's development server closes the connection after every answer (and waits
+    10 ms for stray request bytes first), because its handler cannot drain an unread
+    request body before the next request line. A supplier behind a real web server keeps
+    connections open, and a client across a network would otherwise pay a TCP handshake
+    (and here a new server thread) per request. So a request without a body (every GET)
+    is answered here on a connection that stays open (HTTP/1.1); a request with a body
+    goes through werkzeug's own path, which closes it.
+    """
+
+    # An idle kept-alive connection frees its thread after this many seconds.
+    timeout = 120
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if format.startswith("Request timed out"):
+            return  # an idle kept-alive connection ending is not an error
+        super().log_error(format, *args)
+
+    def run_wsgi(self) -> None:
+        if not self._bodiless():
+            super().run_wsgi()
+            return
+        self.environ = environ = self.make_environ()
+        started: list[Any] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return None  # the sandbox's app never uses the legacy write() callable
+
+        try:
+            answer = self.server.app(environ, start_response)
+            try:
+                body = b"".join(answer)
+            finally:
+                close = getattr(answer, "close", None)
+                if close is not None:
+                    close()
+        except ConnectionError as exc:  # a fault ended the request without an answer
+            self.connection_dropped(exc, environ)
+            self.close_connection = True
+            return
+        except Exception:
+            log.exception("unhandled error on %s %s", self.command, self.path)
+            self.close_connection = True
+            started[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")]]
+            body = b"Internal Server Error"
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for key, value in headers:
+            if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _bodiless(self) -> bool:
+        headers = self.headers
+        return (
+            self.request_version == "HTTP/1.1"
+            and headers.get("Content-Length", "0").strip() in ("", "0")
+            and "Transfer-Encoding" not in headers
+            and "Expect" not in headers
+        )
 
 
 def access_log(app: WSGIApplication) -> WSGIApplication:
@@ -122,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         access_log(sandbox.app) if args.access_log else sandbox.app,
         threaded=True,
-        request_handler=_QuietHandler,
+        request_handler=_Handler,
     )
     sandbox.start_delivery_thread()
     url = f"http://{args.host}:{server.server_port}"

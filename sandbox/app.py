@@ -133,7 +133,8 @@ class SandboxApp:
         fault: Fault | None = None
         if is_api:
             self.sb.faults.pace()
-            fault = self.sb.faults.take(method, path) or self.sb.faults.take_random()
+            query = request.query_string.decode("latin-1")
+            fault = self.sb.faults.take(method, path, query=query) or self.sb.faults.take_random()
             if fault is not None:
                 early = self._apply_fault_before(fault, environ)
                 if early is not None:

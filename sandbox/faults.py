@@ -1,6 +1,7 @@
 """Injected failures: what an unreliable supplier and network do to a client.
 
-A fault matches a method and a path (exact, or a prefix ending in ``*``) and fires
+A fault matches a method and a path (exact, or a prefix ending in ``*``; a path with a
+``?`` is matched with the query string as sent, e.g. ``/api/products?page=2&*``) and fires
 ``times`` times (``None``: until cleared). Kinds:
 
 ``status``        answer ``status`` (default 500) with a JSON error body, unprocessed.
@@ -59,12 +60,15 @@ class Fault:
     when: str = "before"
     hits: int = 0
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str = "") -> bool:
         if self.method not in ("*", method):
             return False
+        # A fault naming a query ("/api/products?page=2&*") is matched against the query
+        # string as sent, so that one page of a listing can be made to fail.
+        target = (f"{path}?{query}" if query else path) if "?" in self.path else path
         if self.path.endswith("*"):
-            return path.startswith(self.path[:-1])
-        return path == self.path
+            return target.startswith(self.path[:-1])
+        return target == self.path
 
     def to_api(self) -> dict[str, Any]:
         body = asdict(self)
@@ -145,11 +149,13 @@ class Faults:
         with self._lock:
             return list(self._faults)
 
-    def take(self, method: str, path: str, *, when: str = "before") -> Fault | None:
+    def take(
+        self, method: str, path: str, *, when: str = "before", query: str = ""
+    ) -> Fault | None:
         """The first matching fault for this stage, consumed once."""
         with self._lock:
             for fault in self._faults:
-                if fault.when == when and fault.matches(method, path):
+                if fault.when == when and fault.matches(method, path, query):
                     fault.hits += 1
                     if fault.times is not None:
                         fault.times -= 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -95,50 +95,56 @@ def _has_sku(record: licendi.Rejected) -> bool:
 
 
 def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
+    """Read the list (its pages side by side) and the details of what changed.
+
+    A pipeline: as each list page arrives, the details of its new or changed products are
+    queued at once, so details are fetched while the rest of the list is still read. List
+    pages and details go through one client and so one adaptive limiter.
+    """
     snapshot = _Snapshot()
-    last_total: int | None = None
+    # What the mirror holds, read first so that details can be asked for page by page.
+    snapshot.known = {
+        sku: (fingerprint, active)
+        for sku, fingerprint, active in Product.objects.values_list(
+            "sku", "list_fingerprint", "is_active"
+        )
+    }
+    totals: set[int | None] = set()
     with licendi_client(limiter=detail_limiter()) as client:
-        progress.report(phase=SyncRun.Phase.LISTING, done=0, force=True)
-        for page in client.iter_product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
-            for item in page.items:
-                snapshot.items[item.sku] = item
-            snapshot.list_rejected.extend(
-                # A record named only by its position: say on which page.
-                replace(r, ref=f"page {page.page} {r.ref}") if not _has_sku(r) else r
-                for r in page.rejected
+        details = _DetailFetcher(client)
+        try:
+            progress.report(phase=SyncRun.Phase.LISTING, done=0, force=True)
+            for page in client.product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
+                totals.add(page.total)
+                changed = []
+                for item in page.items:
+                    if item.sku in snapshot.items:
+                        continue  # listed twice (the list moved while it was read)
+                    snapshot.items[item.sku] = item
+                    fingerprint = snapshot.fingerprints[item.sku] = list_fingerprint(item)
+                    if snapshot.known.get(item.sku) != (fingerprint, True):
+                        changed.append(item.sku)
+                details.submit(changed)
+                snapshot.list_rejected.extend(
+                    # A record named only by its position: say on which page.
+                    replace(r, ref=f"page {page.page} {r.ref}") if not _has_sku(r) else r
+                    for r in page.rejected
+                )
+                run.seen = len(snapshot.items)
+                progress.report(done=snapshot.listed, total=page.total)
+            # Offset paging over a list that changed meanwhile can skip or repeat a product;
+            # then the pass is not complete and nothing is deactivated on its evidence.
+            total = next(iter(totals)) if len(totals) == 1 else None
+            snapshot.complete = not totals or (
+                len(totals) == 1 and (total is None or total == snapshot.listed)
             )
-            last_total = page.total
-            run.seen = len(snapshot.items)
-            progress.report(done=snapshot.listed, total=page.total)
-        # Offset paging over a list that changed meanwhile can skip a product; then the
-        # pass is not complete and nothing is deactivated on its evidence.
-        snapshot.complete = last_total is None or last_total == snapshot.listed
-
-        snapshot.known = {
-            sku: (fingerprint, active)
-            for sku, fingerprint, active in Product.objects.values_list(
-                "sku", "list_fingerprint", "is_active"
-            )
-        }
-        to_fetch = []
-        for sku, item in snapshot.items.items():
-            fingerprint = snapshot.fingerprints[sku] = list_fingerprint(item)
-            if snapshot.known.get(sku) != (fingerprint, True):
-                to_fetch.append(sku)
-
-        progress.report(phase=SyncRun.Phase.DETAILS, done=0, total=len(to_fetch), force=True)
-        if to_fetch:
-            _fetch_details(client, to_fetch, snapshot, run, progress)
+            details.gather(snapshot, run, progress)
+        finally:
+            details.close()
     return snapshot
 
 
-def _fetch_details(
-    client: licendi.LicendiClient,
-    skus: list[str],
-    snapshot: _Snapshot,
-    run: SyncRun,
-    progress: Progress,
-) -> None:
+class _DetailFetcher:
     """GET each detail, as many in flight as the client's limiter allows; the first
     failure (after the client's own retries of 429/5xx/network errors) cancels the rest
     and fails the sync.
@@ -146,10 +152,22 @@ def _fetch_details(
     One thread per slot the limiter may ever open: the threads only wait on the network
     and on the limiter, which decides how many requests are really in flight.
     """
-    ceiling = client.limiter.ceiling if client.limiter is not None else 1
-    pool = ThreadPoolExecutor(max_workers=max(1, ceiling), thread_name_prefix="catalog-sync")
-    try:
-        futures = {pool.submit(client.get_product, sku): sku for sku in skus}
+
+    def __init__(self, client: licendi.LicendiClient) -> None:
+        self.client = client
+        ceiling = client.limiter.ceiling if client.limiter is not None else 1
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(1, ceiling), thread_name_prefix="catalog-sync"
+        )
+        self.futures: dict[Future[licendi.ProductDetail], str] = {}
+
+    def submit(self, skus: Iterable[str]) -> None:
+        for sku in skus:
+            self.futures[self.pool.submit(self.client.get_product, sku)] = sku
+
+    def gather(self, snapshot: _Snapshot, run: SyncRun, progress: Progress) -> None:
+        futures = self.futures
+        progress.report(phase=SyncRun.Phase.DETAILS, done=0, total=len(futures), force=True)
         for future in as_completed(futures):
             # Results are gathered here, in this one thread: the snapshot needs no lock.
             run.detail_requests += 1
@@ -165,8 +183,9 @@ def _fetch_details(
             except licendi.LicendiError as exc:
                 raise SyncFailed(f"Product {sku}: {type(exc).__name__}: {exc}") from exc
             progress.report(done=len(snapshot.details) + len(snapshot.detail_rejected))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def detail_limiter() -> licendi.AdaptiveLimiter:
@@ -366,7 +385,10 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
                 "error",
             ]
         )
-        combinations_changed.send(sender=Combination, combination_ids=None)
+        if skus or run.deactivated:
+            # Nothing written, nothing to tell (the channel's offers refresh would find
+            # no change either).
+            combinations_changed.send(sender=Combination, combination_ids=None)
 
 
 def _product_row(

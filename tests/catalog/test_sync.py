@@ -307,3 +307,86 @@ def test_sync_through_bursts_of_rate_limits_still_mirrors_exactly(sb, sleeps):
     assert sleeps.count(1) == 2 * len(sb.product_skus()[::30])  # every Retry-After honoured
     again = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
     assert again.status == SyncRun.Status.SUCCEEDED and again.detail_requests == 0
+
+
+# --- list pages read side by side -------------------------------------------------------
+
+
+def test_list_pages_answered_out_of_order_still_make_a_complete_pass(sb, settings):
+    settings.CATALOG_SYNC_PAGE_SIZE = 20  # ten pages
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    gone = sb.product_skus()[-1]  # on the last page
+    sb.remove_product(gone)
+    changed = sb.change_prices(0.05, seed=3)
+    # Page 2 comes back last; the others do not wait for it.
+    sb.faults.inject(method="GET", path="/api/products?page=2&*", kind="latency", seconds=0.5)
+
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.error == ""
+    assert run.seen == len(sb.product_skus())
+    assert run.deactivated == 1
+    assert not Product.objects.get(sku=gone).is_active
+    assert run.price_changes == len(changed)
+    assert set(Product.objects.filter(is_active=True).values_list("sku", flat=True)) == set(
+        sb.product_skus()
+    )
+
+
+def test_a_list_page_that_keeps_failing_fails_the_run_with_its_cause_and_changes_nothing(
+    sb, settings
+):
+    settings.CATALOG_SYNC_PAGE_SIZE = 20
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    sb.remove_product(sb.product_skus()[0])
+    sb.change_prices(0.05, seed=4)
+    snapshot = dict(Combination.objects.values_list("order_sku", "net_price"))
+    sb.faults.inject(
+        method="GET", path="/api/products?page=6&*", kind="status", status=502, times=None
+    )
+
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "ServerError" in run.error and "page=6" in run.error
+    assert not Product.objects.filter(is_active=False).exists()
+    assert dict(Combination.objects.values_list("order_sku", "net_price")) == snapshot
+    assert not PriceChange.objects.exists()
+
+
+def test_a_rate_limited_list_page_is_retried_after_its_retry_after(sb, settings, sleeps):
+    settings.CATALOG_SYNC_PAGE_SIZE = 20
+    sb.faults.inject(
+        method="GET", path="/api/products?page=7&*", kind="rate_limit", retry_after=4, times=1
+    )
+
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert sleeps == [4]
+    assert run.seen == run.created == len(sb.product_skus())
+    page_7 = [path for method, path in sb.requests if path.startswith("/api/products?page=7&")]
+    assert len(page_7) == 2
+
+
+def test_a_sync_with_no_upstream_change_tells_no_listener_of_changed_combinations(sb):
+    from catalog.signals import combinations_changed
+
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    told: list[object] = []
+
+    def listener(sender, **kwargs):
+        told.append(kwargs["combination_ids"])
+
+    combinations_changed.connect(listener)
+    try:
+        unchanged = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+        assert unchanged.status == SyncRun.Status.SUCCEEDED and told == []
+        sb.change_prices(0.05, seed=5)
+        changed = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    finally:
+        combinations_changed.disconnect(listener)
+
+    assert changed.price_changes > 0
+    assert told == [None]

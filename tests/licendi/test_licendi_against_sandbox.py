@@ -7,11 +7,15 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from licendi import (
+    AdaptiveLimiter,
     AuthenticationFailed,
+    ContractError,
     IdempotencyKeyReused,
     InsufficientBalance,
     InvalidQuantity,
@@ -21,6 +25,7 @@ from licendi import (
     OrderLineRequest,
     OutOfStock,
     RequestInProgress,
+    ServerError,
     UnknownSku,
     WebhookVerifier,
     contract_drift,
@@ -469,3 +474,141 @@ def test_sandbox_openapi_has_no_drift_from_what_the_client_relies_on(
 
     assert spec["openapi"].startswith("3.1")
     assert contract_drift(spec) == []
+
+
+# ---------------------------------------------------------------- list pages side by side
+
+
+def _pages_asked(sb: Sandbox) -> list[int]:
+    """The page numbers of every list request the sandbox received, sorted."""
+    return sorted(
+        int(parse_qs(urlsplit(path).query)["page"][0])
+        for method, path in sb.requests
+        if method == "GET" and path.startswith("/api/products?")
+    )
+
+
+def _side_by_side(sb: Sandbox, sleeps: list[float], **options: Any) -> LicendiClient:
+    return LicendiClient(
+        BASE_URL,
+        API_KEY,
+        transport=sb.transport(),
+        sleep=sleeps.append,
+        rng=lambda: 0.5,
+        limiter=AdaptiveLimiter(ceiling=8, initial=8),
+        **options,
+    )
+
+
+def test_pages_read_side_by_side_cover_the_catalog_in_whatever_order_they_come(
+    sb: Sandbox, sleeps: list[float]
+) -> None:
+    # Page 2 answers last: the pages after it are not held back by it.
+    sb.faults.inject(method="GET", path="/api/products?page=2&*", kind="latency", seconds=1.0)
+
+    with _side_by_side(sb, sleeps) as client:
+        pages = list(client.product_pages(page_size=20))
+
+    numbers = [page.page for page in pages]
+    assert numbers[0] == 1 and numbers[-1] == 2
+    assert sorted(numbers) == list(range(1, 11))
+    skus = [product.sku for page in pages for product in page.items]
+    assert len(skus) == len(set(skus)) == 200
+    assert sorted(skus) == sorted(sb.product_skus())
+    assert _pages_asked(sb) == list(range(1, 11))  # each page once, none past the end
+
+
+def test_a_page_that_keeps_failing_fails_the_listing_and_names_the_page(
+    sb: Sandbox, sleeps: list[float]
+) -> None:
+    sb.faults.inject(
+        method="GET", path="/api/products?page=3&*", kind="status", status=503, times=None
+    )
+
+    with _side_by_side(sb, sleeps, max_retries=2) as client, pytest.raises(ServerError) as caught:
+        list(client.product_pages(page_size=20))
+
+    assert caught.value.status == 503
+    assert "page=3" in str(caught.value)
+    assert _pages_asked(sb).count(3) == 3  # the first attempt and two retries
+
+
+def test_a_rate_limited_page_waits_out_retry_after_and_the_listing_completes(
+    sb: Sandbox, sleeps: list[float]
+) -> None:
+    sb.faults.inject(
+        method="GET", path="/api/products?page=4&*", kind="rate_limit", retry_after=3, times=1
+    )
+
+    with _side_by_side(sb, sleeps) as client:
+        pages = list(client.product_pages(page_size=20))
+        limiter = client.limiter
+
+    assert sleeps == [3]  # Retry-After honoured, once
+    assert limiter is not None and limiter.decreases == 1  # and the limiter backed off
+    assert sum(len(page.items) for page in pages) == 200
+    assert _pages_asked(sb).count(4) == 2
+
+
+def test_without_a_total_pages_are_read_ahead_and_stop_at_the_first_short_page(
+    make_paged_upstream: Any,
+) -> None:
+    products = [{"sku": str(n), "name": "P", "price": "2.00", "netPrice": "1.50"} for n in range(7)]
+    client, asked = make_paged_upstream(products, total=False)
+
+    pages = list(client.product_pages(page_size=2, read_ahead=3))
+
+    skus = sorted(product.sku for page in pages for product in page.items)
+    assert skus == sorted(product["sku"] for product in products)
+    # Pages 1-4 hold the 7 records (page 4 is short); the read-ahead asked at most three
+    # pages past the last full one and no more.
+    assert set(range(1, 5)) <= set(asked) and max(asked) <= 4 + 3
+    assert len(asked) == len(set(asked))
+
+
+def test_an_upstream_ignoring_the_page_is_refused_when_read_side_by_side(
+    make_paged_upstream: Any,
+) -> None:
+    products = [{"sku": str(n), "name": "P", "price": "2.00", "netPrice": "1.50"} for n in range(6)]
+    client, _ = make_paged_upstream(products, total=False, ignore_page=True)
+
+    with pytest.raises(ContractError) as caught:
+        list(client.product_pages(page_size=2))
+
+    assert caught.value.field == "page"
+
+
+@pytest.fixture
+def make_paged_upstream() -> Iterator[Any]:
+    """A list endpoint that pages a given product list (with or without a total)."""
+    clients: list[LicendiClient] = []
+
+    def make(
+        products: list[dict[str, Any]], *, total: bool = True, ignore_page: bool = False
+    ) -> tuple[LicendiClient, list[int]]:
+        asked: list[int] = []
+        lock = threading.Lock()
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            number = int(request.url.params["page"])
+            size = int(request.url.params["pageSize"])
+            with lock:
+                asked.append(number)
+            start = 0 if ignore_page else (number - 1) * size
+            body: dict[str, Any] = {"items": products[start : start + size]}
+            if total:
+                body["total"] = len(products)
+            return httpx.Response(200, json=body)
+
+        client = LicendiClient(
+            BASE_URL,
+            API_KEY,
+            transport=httpx.MockTransport(answer),
+            limiter=AdaptiveLimiter(ceiling=4, initial=4),
+        )
+        clients.append(client)
+        return client, asked
+
+    yield make
+    for client in clients:
+        client.close()

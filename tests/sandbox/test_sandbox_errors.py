@@ -114,3 +114,13 @@ def test_an_unexpected_failure_is_a_json_500(
     assert response.status_code == 500
     assert error_code(response) == "internal_error"
     assert "Traceback" not in response.text
+
+
+def test_a_fault_naming_a_query_hits_only_that_page(sb: Sandbox, api: httpx.Client) -> None:
+    sb.faults.inject(method="GET", path="/api/products?page=2&*", kind="status", status=503)
+
+    first = api.get("/api/products", params={"page": 1, "pageSize": 10})
+    second = api.get("/api/products", params={"page": 2, "pageSize": 10})
+    again = api.get("/api/products", params={"page": 2, "pageSize": 10})
+
+    assert (first.status_code, second.status_code, again.status_code) == (200, 503, 200)

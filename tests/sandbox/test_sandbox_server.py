@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -99,6 +101,37 @@ def test_orders_and_socket_faults(server: tuple[str, subprocess.Popen[str]]) -> 
         with pytest.raises(httpx.RemoteProtocolError):
             client.get("/api/balance")
         assert client.get("/api/balance").status_code == 200
+
+
+def test_gets_share_one_connection_and_a_request_with_a_body_closes_it(
+    server: tuple[str, subprocess.Popen[str]],
+) -> None:
+    url, _ = server
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    assert host is not None and port is not None
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        answers = []
+        for path in ("/api/balance", "/api/products?pageSize=2", "/api/nowhere"):
+            connection.request("GET", path, headers={"X-Api-Key": API_KEY})
+            response = connection.getresponse()
+            answers.append((response.status, response.getheader("Connection"), response.read()))
+            sock = connection.sock
+        # One socket served all three; each answer said how long it was.
+        assert [status for status, _, _ in answers] == [200, 200, 404]
+        assert all(header is None and body for _, header, body in answers)
+        assert connection.sock is sock is not None
+        connection.request(
+            "POST",
+            "/api/orders",
+            body=b"{}",
+            headers={"X-Api-Key": API_KEY, "Content-Type": "application/json"},
+        )
+        response = connection.getresponse()
+        assert response.status == 400 and response.getheader("Connection") == "close"
+        response.read()
+    finally:
+        connection.close()
 
 
 def test_log_lines_never_carry_keys(server: tuple[str, subprocess.Popen[str]]) -> None:
