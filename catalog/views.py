@@ -40,8 +40,20 @@ class ProductListView(ListPageView):
     def get_queryset(self) -> QuerySet[Combination]:
         return selectors.combination_list()
 
+    def get_table(self, rows: QuerySet[Combination]) -> CombinationTable:
+        table = CombinationTable(rows)
+        if not self.can_order:
+            table.columns.hide("select")
+        return table
+
+    @property
+    def can_order(self) -> bool:
+        return self.request.user.has_perm(p.PLACE_ORDERS)
+
     def get_context_data(self, **context: Any) -> dict[str, Any]:
-        return super().get_context_data(min_margin=selectors.min_margin_percent(), **context)
+        return super().get_context_data(
+            min_margin=selectors.min_margin_percent(), can_order=self.can_order, **context
+        )
 
 
 product_list = ProductListView.as_view()
