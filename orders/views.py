@@ -521,9 +521,14 @@ class StockKeyListView(ListPageView):
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
         user = self.request.user
+        # "Assign keys from stock" on a customer's page comes here with ?customer=<id>.
+        raw = self.request.GET.get("customer", "")
         return super().get_context_data(
             assign_form=KeyAssignForm(),
             bulk_form=KeyBulkAssignForm(),
+            chosen_customer=int(raw)
+            if raw.isascii() and raw.isdigit() and len(raw) <= 12
+            else None,
             can_assign=user.has_perm(p.MANAGE_CUSTOMERS),
             can_email=user.has_perm(p.REVEAL_KEYS),
             **context,

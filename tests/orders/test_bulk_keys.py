@@ -176,3 +176,14 @@ def test_emailing_selected_keys_needs_the_key_custodian_role(make_key, client_fo
         == 404
     )
     assert mail.outbox == []
+
+
+def test_a_customers_page_leads_to_the_stock_with_the_customer_chosen(make_key, client_for):
+    ada = CustomerFactory(name="Ada", company="")
+    make_key()
+    client = client_for("Buyer")
+    page = client.get(f"/customers/{ada.pk}/").content.decode()
+    assert f'href="/keys/?customer={ada.pk}"' in page
+    stock = client.get("/keys/", {"customer": str(ada.pk)}).content.decode()
+    assert f'<option value="{ada.pk}" selected>Ada</option>' in stock
+    assert client.get("/keys/", {"customer": "x" * 50}).status_code == 200
