@@ -47,20 +47,29 @@ class BulkOutcome:
         return text
 
 
+def parse_id(raw: str, *, digits: int = 12) -> int | None:
+    """A whole number of at most `digits` ASCII digits from a form or query string, or
+    None (so a forged value is a refusal or a default, never a 500)."""
+    raw = raw.strip()
+    if raw.isascii() and raw.isdigit() and 0 < len(raw) <= digits:
+        return int(raw)
+    return None
+
+
 def selected_ids(values: Iterable[str], outcome: BulkOutcome) -> list[int]:
     """The row ids of a submitted selection, in order and once each; anything that is not
     an id, or past MAX_SELECTED, is refused on `outcome`."""
     ids: list[int] = []
     for raw in values:
-        raw = raw.strip()
-        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 12) or int(raw) == 0:
-            outcome.refuse(repr(raw[:20]), "not an id")
-        elif int(raw) in ids:
+        pk = parse_id(raw)
+        if not pk:
+            outcome.refuse(repr(raw.strip()[:20]), "not an id")
+        elif pk in ids:
             continue
         elif len(ids) >= MAX_SELECTED:
-            outcome.refuse(f"#{raw}", f"more than {MAX_SELECTED} selected")
+            outcome.refuse(f"#{pk}", f"more than {MAX_SELECTED} selected")
         else:
-            ids.append(int(raw))
+            ids.append(pk)
     return ids
 
 

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
-from backoffice.bulk import BulkOutcome, report, selected_ids
+from backoffice.bulk import BulkOutcome, parse_id, report, selected_ids
 from backoffice.exports import ExportColumn, export_response
 from backoffice.lists import ListPageView, configure_table
 from catalog.selectors import min_margin_percent
@@ -85,9 +85,7 @@ MAX_SEARCH_OFFSET = 10_000
 
 def _search_context(request: HttpRequest, *, po_id: int | None) -> dict[str, Any]:
     query = request.GET.get("q", "").strip()[:100]
-    raw = request.GET.get("offset", "")
-    offset = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 0
-    offset = min(offset, MAX_SEARCH_OFFSET)
+    offset = min(parse_id(request.GET.get("offset", ""), digits=6) or 0, MAX_SEARCH_OFFSET)
     results, has_more = selectors.combination_search(query=query, offset=offset)
     more = {"q": query, "offset": offset + len(results)}
     if po_id is not None:
@@ -208,8 +206,7 @@ def po_line_set(request: StaffRequest, pk: int) -> HttpResponse:
 def combination_search(request: StaffRequest) -> HttpResponse:
     """The builder's search results (htmx); `rows=1` answers only the rows of the next
     page, appended in place of the "More results" row."""
-    raw_po = request.GET.get("po", "")
-    po_id = int(raw_po) if raw_po.isascii() and raw_po.isdigit() and len(raw_po) <= 12 else None
+    po_id = parse_id(request.GET.get("po", ""))
     template = "orders/_combination_rows.html" if request.GET.get("rows") else None
     return render(
         request,
@@ -228,11 +225,11 @@ def _add_selected_items(request: StaffRequest, outcome: BulkOutcome) -> list[tup
         if index >= MAX_SELECTED_ITEMS:
             outcome.refuse(sku, f"more than {MAX_SELECTED_ITEMS} selected")
             break
-        raw = quantities[index].strip() if index < len(quantities) else "1"
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
+        quantity = parse_id(quantities[index], digits=6) if index < len(quantities) else 1
+        if quantity is None:
             outcome.refuse(sku, "the quantity is not a whole number")
             continue
-        items.append((sku, int(raw)))
+        items.append((sku, quantity))
     return items
 
 
@@ -247,7 +244,7 @@ def po_add_selected(request: StaffRequest) -> HttpResponse:
         outcome = BulkOutcome(noun="item")
         items = _add_selected_items(request, outcome)
         target = request.POST.get("purchase_order", "new")
-        po_id = int(target) if target.isascii() and target.isdigit() and len(target) <= 12 else None
+        po_id = parse_id(target)
         if po_id is None and target != "new":
             messages.error(request, "Choose a new draft or one of your drafts.")
             return redirect("catalog:product_list")
@@ -521,14 +518,11 @@ class StockKeyListView(ListPageView):
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
         user = self.request.user
-        # "Assign keys from stock" on a customer's page comes here with ?customer=<id>.
-        raw = self.request.GET.get("customer", "")
         return super().get_context_data(
             assign_form=KeyAssignForm(),
             bulk_form=KeyBulkAssignForm(),
-            chosen_customer=int(raw)
-            if raw.isascii() and raw.isdigit() and len(raw) <= 12
-            else None,
+            # "Assign keys from stock" on a customer's page comes with ?customer=<id>.
+            chosen_customer=parse_id(self.request.GET.get("customer", "")),
             can_assign=user.has_perm(p.MANAGE_CUSTOMERS),
             can_email=user.has_perm(p.REVEAL_KEYS),
             **context,
