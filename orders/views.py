@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
-from backoffice.bulk import BulkOutcome, parse_id, report, selected_ids
+from backoffice.bulk import MAX_SELECTED, BulkOutcome, parse_id, report, selected_ids
 from backoffice.exports import ExportColumn, export_response
 from backoffice.lists import ListPageView, configure_table
 from catalog.selectors import min_margin_percent
@@ -218,12 +218,12 @@ def combination_search(request: StaffRequest) -> HttpResponse:
 def _add_selected_items(request: StaffRequest, outcome: BulkOutcome) -> list[tuple[str, int]]:
     """(order sku, quantity) pairs of the add-selected form; a quantity that is not a
     whole number is refused."""
-    skus = [sku.strip()[:100] for sku in request.POST.getlist("sku")][: MAX_SELECTED_ITEMS + 1]
+    skus = [sku.strip()[:100] for sku in request.POST.getlist("sku")][: MAX_SELECTED + 1]
     quantities = request.POST.getlist("quantity")
     items: list[tuple[str, int]] = []
     for index, sku in enumerate(skus):
-        if index >= MAX_SELECTED_ITEMS:
-            outcome.refuse(sku, f"more than {MAX_SELECTED_ITEMS} selected")
+        if index >= MAX_SELECTED:
+            outcome.refuse(sku, f"more than {MAX_SELECTED} selected")
             break
         quantity = parse_id(quantities[index], digits=6) if index < len(quantities) else 1
         if quantity is None:
@@ -231,9 +231,6 @@ def _add_selected_items(request: StaffRequest, outcome: BulkOutcome) -> list[tup
             continue
         items.append((sku, quantity))
     return items
-
-
-MAX_SELECTED_ITEMS = 100
 
 
 @permission_required(p.PLACE_ORDERS)
@@ -245,6 +242,9 @@ def po_add_selected(request: StaffRequest) -> HttpResponse:
         items = _add_selected_items(request, outcome)
         target = request.POST.get("purchase_order", "new")
         po_id = parse_id(target)
+        if not items and not outcome.refused:
+            messages.error(request, "Select at least one catalog item.")
+            return redirect("catalog:product_list")
         if po_id is None and target != "new":
             messages.error(request, "Choose a new draft or one of your drafts.")
             return redirect("catalog:product_list")
@@ -260,8 +260,8 @@ def po_add_selected(request: StaffRequest) -> HttpResponse:
             return redirect("catalog:product_list")
         return redirect("orders:po_edit", pk=po.pk)
     skus = list(dict.fromkeys(sku.strip()[:100] for sku in request.GET.getlist("sku")))
-    found = selectors.combinations_by_order_sku(order_skus=skus[:MAX_SELECTED_ITEMS])
-    rows = [(sku, found.get(sku)) for sku in skus[:MAX_SELECTED_ITEMS]]
+    found = selectors.combinations_by_order_sku(order_skus=skus[:MAX_SELECTED])
+    rows = [(sku, found.get(sku)) for sku in skus[:MAX_SELECTED]]
     return render(
         request,
         "orders/po_add_selected.html",
@@ -271,7 +271,7 @@ def po_add_selected(request: StaffRequest) -> HttpResponse:
                 combo is not None and combo.is_active and combo.product.is_active
                 for _sku, combo in rows
             ),
-            "too_many": len(skus) > MAX_SELECTED_ITEMS,
+            "too_many": len(skus) > MAX_SELECTED,
             "drafts": selectors.drafts_of(user=request.user),
             "min_margin": min_margin_percent(),
         },

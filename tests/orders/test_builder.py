@@ -213,6 +213,13 @@ def test_nobody_adds_to_someone_elses_draft_or_a_confirmed_order(client_for, win
     assert client_for("Viewer").post(ADD, form).status_code == 403
 
 
+def test_adding_nothing_says_so_and_makes_no_draft(client_for):
+    response = client_for("Buyer").post(ADD, {"purchase_order": "new"})
+    assert response["Location"] == "/catalog/"
+    assert messages_of(response) == ["Select at least one catalog item."]
+    assert not PurchaseOrder.objects.exists()
+
+
 def test_the_catalog_list_offers_selection_to_buyers_only(client_for, windows):
     combo = windows[0]
     box = (
