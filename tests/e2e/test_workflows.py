@@ -7,12 +7,11 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from backoffice import crypto
 from backoffice.models import AuditEvent
 from orders import services as order_services
 from orders.models import LicenceKey, PurchaseOrder
 from tests.catalog.factories import CombinationFactory, ProductFactory
-from tests.orders.factories import CustomerFactory, DraftFactory
+from tests.orders.factories import CustomerFactory, DraftFactory, stock_key
 from tests.webhooks.factories import WebhookEventFactory
 from webhooks.models import WebhookEvent
 
@@ -139,18 +138,7 @@ def test_selected_stock_keys_are_assigned_to_a_customer(
     page, login, live_url, roles, user_in_role, problems
 ):
     po = DraftFactory()
-    keys = [
-        LicenceKey.objects.create(
-            purchase_order=po,
-            order_sku="13200::0-0",
-            name="Office",
-            key_encrypted=crypto.encrypt(f"AAAAA-BBBBB-CCCCC-DDDDD-0000{n}"),
-            key_hash=f"hash-{n}",
-            key_masked=f"•••••-0000{n}",
-            source=LicenceKey.Source.RESPONSE,
-        )
-        for n in range(3)
-    ]
+    keys = [stock_key(po, n)[0] for n in range(3)]
     ada = CustomerFactory(name="Ada", company="")
     login(page, user_in_role("Buyer"))
     page.on("dialog", lambda dialog: dialog.accept())

@@ -4,19 +4,15 @@ place (htmx) or by plain form, and catalog rows taken several at once onto a dra
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 
 from orders import services
 from orders.models import PurchaseOrder
 from tests.catalog.factories import CombinationFactory, ProductFactory
+from tests.conftest import messages_of
 
 pytestmark = pytest.mark.django_db
 ADD = "/orders/add-selected/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture

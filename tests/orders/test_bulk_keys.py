@@ -4,45 +4,24 @@ Each reuses its single version (one audit row per key), reports every key done o
 refused with the reason, and answers bad ids with a message, never a 500."""
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core import mail
 
-from backoffice import crypto
 from backoffice.models import AuditEvent
 from orders import services
 from orders.models import LicenceKey
+from tests.conftest import messages_of
 
-from .factories import CustomerFactory, DraftFactory
+from .factories import CustomerFactory, DraftFactory, stock_key
 
 pytestmark = pytest.mark.django_db
 ASSIGN = "/keys/assign/"
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture
 def make_key():
     po = DraftFactory()
     counter = iter(range(1, 1000))
-
-    def _make(customer=None) -> tuple[LicenceKey, str]:
-        n = next(counter)
-        clear = f"KEY{n:02d}-AAAAA-BBBBB-CCCCC-DDD{n:02d}"
-        key = LicenceKey.objects.create(
-            purchase_order=po,
-            order_sku="13200::0-0",
-            name="Office",
-            key_encrypted=crypto.encrypt(clear),
-            key_hash=f"hash-{n}",
-            key_masked=f"•••••-DDD{n:02d}",
-            customer=customer,
-            source=LicenceKey.Source.RESPONSE,
-        )
-        return key, clear
-
-    return _make
+    return lambda customer=None: stock_key(po, next(counter), customer)
 
 
 def test_stock_keys_are_assigned_one_audit_row_each_and_the_rest_refused(make_key, user_in_role):

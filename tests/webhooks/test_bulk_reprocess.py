@@ -1,9 +1,9 @@
 """Reprocessing events selected on the event log: each reported, one audit row, no 500."""
 
 import pytest
-from django.contrib.messages import get_messages
 
 from backoffice.models import AuditEvent
+from tests.conftest import messages_of
 from webhooks import services
 from webhooks.models import WebhookEvent
 
@@ -11,10 +11,6 @@ from .factories import WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/events/reprocess/"
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.fixture
