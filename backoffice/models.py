@@ -60,6 +60,7 @@ class AuditEvent(models.Model):
         LOGIN_LOCKOUT_LIFT = "login_lockout_lift", "Login lockout lifted"
         KEY_EMAIL_FAILED = "key_email_failed", "Key e-mail failed"
         KEYS_ROTATED = "keys_rotated", "Encryption keys rotated"
+        WEBHOOK_EVENTS_REPROCESS = "webhook_events_reprocess", "Webhook events reprocessed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

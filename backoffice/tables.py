@@ -330,3 +330,48 @@ class BaseTable(tables.Table):
             return str(raw)  # a related row: its name
 
         return value
+
+
+class SelectColumn(tables.Column):
+    """A checkbox per row for a bulk action, with a "select every row on this page" box in
+    its header (static/js/app.js, `data-select-all`).
+
+    The checkboxes belong to the bulk form through their `form` attribute: the form sits
+    outside the table (forms cannot nest, and the filter bar is one). Each box is named
+    for its row, so a screen reader (and axe-core) can tell them apart.
+    """
+
+    def __init__(
+        self,
+        *,
+        form: str,
+        label: Callable[[Any], str],
+        value: Callable[[Any], Any] = lambda record: record.pk,
+        field_name: str = "ids",
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("verbose_name", "Select")
+        kwargs.setdefault("attrs", {"td": {"class": "select-cell"}, "th": {"class": "select-cell"}})
+        super().__init__(empty_values=(), orderable=False, **kwargs)
+        self.form = form
+        self.label = label
+        self.value = value
+        self.field_name = field_name
+
+    @property
+    def header(self) -> SafeString:
+        return format_html(
+            '<input type="checkbox" class="form-check-input" data-select-all="{}" '
+            'aria-label="Select every row on this page">',
+            self.form,
+        )
+
+    def render(self, record: Any) -> SafeString:
+        return format_html(
+            '<input type="checkbox" class="form-check-input" name="{}" value="{}" form="{}" '
+            'aria-label="Select {}">',
+            self.field_name,
+            self.value(record),
+            self.form,
+            self.label(record),
+        )

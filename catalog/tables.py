@@ -13,7 +13,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS, urlencode
 
-from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn, money_text
+from backoffice.tables import (
+    BadgeColumn,
+    BaseTable,
+    DateTimeColumn,
+    MoneyColumn,
+    SelectColumn,
+    money_text,
+)
 
 from . import selectors
 from .models import Combination, PriceChange, PricingRule, SyncRun
@@ -22,6 +29,15 @@ from .models import Combination, PriceChange, PricingRule, SyncRun
 class CombinationTable(BaseTable):
     """One row per orderable thing: what we can sell, what it costs, what we earn."""
 
+    # Rows ticked here go onto a purchase order ("Add selected to purchase order").
+    select = SelectColumn(
+        form="catalog-selection",
+        field_name="sku",
+        value=lambda record: record.order_sku,
+        label=lambda record: " ".join(
+            filter(None, [record.product.name, record.label, f"({record.order_sku})"])
+        ),
+    )
     name = tables.Column(
         accessor="product__name", verbose_name="Product", order_by=("product__name", "order_sku")
     )
@@ -51,6 +67,7 @@ class CombinationTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Combination
         fields = (
+            "select",
             "name",
             "label",
             "order_sku",
@@ -67,6 +84,7 @@ class CombinationTable(BaseTable):
         order_by = ("name",)
         row_attrs = {"data-order-sku": lambda record: record.order_sku}
 
+    export_exclude = ("select",)
     # Up to this many rows, sorting them beats walking the name index (order_name).
     SORT_MATCHES_MAX = 5000
 

@@ -45,10 +45,19 @@ class ProductListView(ListPageView):
     def get_table(self, rows: QuerySet[Combination]) -> CombinationTable:
         count = self.row_count(rows)
         few = count is not None and count <= CombinationTable.SORT_MATCHES_MAX
-        return CombinationTable(rows, sort_matches=few)
+        table = CombinationTable(rows, sort_matches=few)
+        if not self.can_order:
+            table.columns.hide("select")
+        return table
+
+    @property
+    def can_order(self) -> bool:
+        return self.request.user.has_perm(p.PLACE_ORDERS)
 
     def get_context_data(self, **context: Any) -> dict[str, Any]:
-        return super().get_context_data(min_margin=selectors.min_margin_percent(), **context)
+        return super().get_context_data(
+            min_margin=selectors.min_margin_percent(), can_order=self.can_order, **context
+        )
 
 
 product_list = ProductListView.as_view()

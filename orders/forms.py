@@ -45,5 +45,9 @@ class KeyAssignForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.order_by("name"))
 
 
+class KeyBulkAssignForm(KeyAssignForm):
+    email = forms.BooleanField(required=False, label="Also e-mail them to the customer")
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -161,12 +162,19 @@ def stock_keys() -> QuerySet[LicenceKey]:
     )
 
 
-def combination_search(*, query: str, limit: int = 20) -> list[Combination]:
-    """Active catalog items matching a name, product sku or order sku."""
+# Results per page of the PO builder's catalog search ("More results" asks the next).
+SEARCH_PAGE_SIZE = 20
+
+
+def combination_search(
+    *, query: str, offset: int = 0, limit: int = SEARCH_PAGE_SIZE
+) -> tuple[list[Combination], bool]:
+    """One page of the active catalog items matching a name, product sku or order sku,
+    over the whole catalog, and whether more follow."""
     query = query.strip()
     if len(query) < 2:
-        return []
-    return list(
+        return [], False
+    found = list(
         Combination.objects.filter(is_active=True, product__is_active=True)
         .filter(
             Q(order_sku__istartswith=query)
@@ -175,5 +183,25 @@ def combination_search(*, query: str, limit: int = 20) -> list[Combination]:
             | Q(label__icontains=query)
         )
         .select_related("product")
-        .order_by("product__name", "order_sku")[:limit]
+        .order_by("product__name", "order_sku", "pk")[offset : offset + limit + 1]
+    )
+    return found[:limit], len(found) > limit
+
+
+def combinations_by_order_sku(*, order_skus: list[str]) -> dict[str, Combination]:
+    """The catalog items named by these order skus (active or not), by order sku."""
+    return {
+        combo.order_sku: combo
+        for combo in Combination.objects.filter(order_sku__in=order_skus).select_related("product")
+    }
+
+
+def drafts_of(*, user: User) -> QuerySet[PurchaseOrder]:
+    """The user's own drafts, newest first (where catalog items can be added)."""
+    return (
+        PurchaseOrder.objects.filter(created_by=user, status=PurchaseOrder.Status.DRAFT)
+        .exclude(source=PurchaseOrder.Source.IMPORTED)
+        .select_related("customer")
+        .annotate(line_count=Count("lines"))
+        .order_by("-created_at", "-id")
     )

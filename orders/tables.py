@@ -1,6 +1,13 @@
 import django_tables2 as tables
 
-from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn, money_text
+from backoffice.tables import (
+    BadgeColumn,
+    BaseTable,
+    DateTimeColumn,
+    MoneyColumn,
+    SelectColumn,
+    money_text,
+)
 
 from .models import Customer, LicenceKey, PurchaseOrder
 
@@ -55,6 +62,12 @@ class CustomerTable(BaseTable):
 
 
 class StockKeyTable(BaseTable):
+    select = SelectColumn(
+        form="key-bulk",
+        label=lambda record: (
+            f"key {record.key_masked} ({record.order_sku}) of {record.purchase_order}"
+        ),
+    )
     purchase_order = tables.Column(verbose_name="PO", linkify=True)
     order_sku = tables.Column(verbose_name="Order sku")
     name = tables.Column(verbose_name="Product")
@@ -66,5 +79,16 @@ class StockKeyTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = LicenceKey
-        fields = ("purchase_order", "order_sku", "name", "key_masked", "received_at", "assign")
+        fields = (
+            "select",
+            "purchase_order",
+            "order_sku",
+            "name",
+            "key_masked",
+            "received_at",
+            "assign",
+        )
         order_by = ("-received_at",)
+        row_attrs = {"data-key": lambda record: record.pk}
+
+    export_exclude = ("select",)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/new/", views.po_create, name="po_create"),
     path("orders/sync/", views.po_sync, name="po_sync"),
     path("orders/combinations/", views.combination_search, name="combination_search"),
+    path("orders/add-selected/", views.po_add_selected, name="po_add_selected"),
     path("orders/<int:pk>/", views.po_detail, name="po_detail"),
     path("orders/<int:pk>/live/", views.po_live, name="po_live"),
     path("orders/<int:pk>/edit/", views.po_edit, name="po_edit"),
@@ -31,6 +32,7 @@ urlpatterns = [
         name="unexpected_key_decide",
     ),
     path("keys/", views.key_stock, name="key_stock"),
+    path("keys/assign/", views.keys_assign_selected, name="keys_assign_selected"),
     path("keys/<int:pk>/reveal/", views.key_reveal, name="key_reveal"),
     path("keys/<int:pk>/copied/", views.key_copied, name="key_copied"),
     path("keys/<int:pk>/assign/", views.key_assign, name="key_assign"),
@@ -40,4 +42,9 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", views.customer_edit, name="customer_edit"),
     path("customers/<int:pk>/keys.csv", views.customer_keys_export, name="customer_keys_export"),
     path("customers/<int:pk>/email-keys/", views.customer_keys_email, name="customer_keys_email"),
+    path(
+        "customers/<int:pk>/email-selected-keys/",
+        views.customer_keys_email_chosen,
+        name="customer_keys_email_selected",
+    ),
 ]

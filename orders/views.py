@@ -6,6 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.models import User
@@ -13,17 +14,28 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import permissions as p
 from backoffice.auth import permission_required
+from backoffice.bulk import MAX_SELECTED, BulkOutcome, parse_id, report, selected_ids
 from backoffice.exports import ExportColumn, export_response
 from backoffice.lists import ListPageView, configure_table
+from catalog.selectors import min_margin_percent
 
 from . import selectors, services
 from .filters import CustomerFilter, PurchaseOrderFilter
-from .forms import CustomerForm, DraftForm, KeyAssignForm, LineForm, NewOrderForm, RejectForm
+from .forms import (
+    CustomerForm,
+    DraftForm,
+    KeyAssignForm,
+    KeyBulkAssignForm,
+    LineForm,
+    NewOrderForm,
+    RejectForm,
+)
 from .models import Customer, LicenceKey, PurchaseOrder, UnexpectedKey
 from .tables import CustomerTable, PurchaseOrderTable, StockKeyTable
 
@@ -52,15 +64,43 @@ class PurchaseOrderListView(ListPageView):
 po_list = PurchaseOrderListView.as_view()
 
 
-def _builder_context(po: PurchaseOrder | None) -> dict[str, Any]:
+def _builder_context(request: StaffRequest, po: PurchaseOrder | None) -> dict[str, Any]:
     """The order builder; the wallet balance beside it comes from the wallet's context
-    processor (wallet_known, wallet_balance, ...), compared with `po_total`."""
-    return {
+    processor (wallet_known, wallet_balance, ...), compared with `po_total`. A `?q=` in
+    the page's own URL (the search form sent without htmx) lists the results here."""
+    context = {
         "po": po,
         # What confirming will do (approval or payment), said by the confirm dialog.
         "confirm_message": services.purchase_order_confirm_summary(po=po) if po else "",
         "po_total": po.total if po is not None else Decimal("0.00"),
         "line_form": LineForm(initial={"quantity": 1}),
+    }
+    context.update(_search_context(request, po_id=po.pk if po is not None else None))
+    return context
+
+
+# Deepest result a search may page to ("More results" 20 at a time).
+MAX_SEARCH_OFFSET = 10_000
+
+
+def _search_context(request: HttpRequest, *, po_id: int | None) -> dict[str, Any]:
+    query = request.GET.get("q", "").strip()[:100]
+    offset = min(parse_id(request.GET.get("offset", ""), digits=6) or 0, MAX_SEARCH_OFFSET)
+    results, has_more = selectors.combination_search(query=query, offset=offset)
+    more = {"q": query, "offset": offset + len(results)}
+    if po_id is not None:
+        more["po"] = po_id
+    return {
+        "search_query": query,
+        "results": results,
+        "has_more": has_more,
+        "offset": offset,
+        "more_query": urlencode(more),
+        "po_id": po_id or "",
+        "builder_url": reverse("orders:po_edit", args=[po_id])
+        if po_id is not None
+        else reverse("orders:po_create"),
+        "min_margin": min_margin_percent(),
     }
 
 
@@ -92,7 +132,7 @@ def po_create(request: StaffRequest) -> HttpResponse:
         if customer_id.isdigit():
             initial["customer"] = Customer.objects.filter(pk=customer_id).first()
         form = NewOrderForm(initial=initial)
-    context = _builder_context(None)
+    context = _builder_context(request, None)
     context["form"] = form
     return render(request, "orders/po_create.html", context)
 
@@ -118,38 +158,123 @@ def po_edit(request: StaffRequest, pk: int) -> HttpResponse:
     else:
         form = DraftForm(initial={"customer": po.customer, "note": po.note})
     po = selectors.purchase_order_detail(pk=pk)
-    context = _builder_context(po)
+    context = _builder_context(request, po)
     context["form"] = form
     context["add_sku"] = request.GET.get("add", "")
     return render(request, "orders/po_edit.html", context)
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 @permission_required(p.PLACE_ORDERS)
 @require_POST
 def po_line_set(request: StaffRequest, pk: int) -> HttpResponse:
+    """Add, change or remove a line. From htmx the answer is the lines card (with the
+    total and the confirm box out of band); from a plain form, a redirect to the draft."""
     form = LineForm(request.POST)
+    error = done = ""
     if not form.is_valid():
-        messages.error(request, "Give an order sku and a quantity between 0 and 1000.")
+        error = "Give an order sku and a quantity between 0 and 1000."
+    else:
+        sku, quantity = form.cleaned_data["order_sku"], form.cleaned_data["quantity"]
+        try:
+            services.purchase_order_line_set(purchase_order_id=pk, order_sku=sku, quantity=quantity)
+        except services.PurchaseOrderNotFound as exc:
+            raise Http404(str(exc)) from exc
+        except services.OrdersError as exc:
+            error = str(exc)
+        else:
+            done = f"{sku} removed." if quantity == 0 else f"{sku}: quantity {quantity}."
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, error)
         return redirect("orders:po_edit", pk=pk)
-    try:
-        services.purchase_order_line_set(
-            purchase_order_id=pk,
-            order_sku=form.cleaned_data["order_sku"],
-            quantity=form.cleaned_data["quantity"],
-        )
-    except services.OrdersError as exc:
-        messages.error(request, str(exc))
-    return redirect("orders:po_edit", pk=pk)
+    po = selectors.purchase_order_detail(pk=pk)
+    context = _builder_context(request, po)
+    context.update(line_error=error, line_done=done)
+    response = render(request, "orders/_po_lines_update.html", context)
+    if not po.is_editable:
+        # Confirmed or discarded meanwhile (another tab): show the PO as it is now.
+        response["HX-Redirect"] = po.get_absolute_url()
+    return response
 
 
 @permission_required(p.PLACE_ORDERS)
 @require_GET
 def combination_search(request: StaffRequest) -> HttpResponse:
-    results = selectors.combination_search(query=request.GET.get("q", ""))
+    """The builder's search results (htmx); `rows=1` answers only the rows of the next
+    page, appended in place of the "More results" row."""
+    po_id = parse_id(request.GET.get("po", ""))
+    template = "orders/_combination_rows.html" if request.GET.get("rows") else None
     return render(
         request,
-        "orders/_combination_results.html",
-        {"results": results, "po_id": request.GET.get("po", "")},
+        template or "orders/_combination_results.html",
+        _search_context(request, po_id=po_id),
+    )
+
+
+def _add_selected_items(request: StaffRequest, outcome: BulkOutcome) -> list[tuple[str, int]]:
+    """(order sku, quantity) pairs of the add-selected form; a quantity that is not a
+    whole number is refused."""
+    skus = [sku.strip()[:100] for sku in request.POST.getlist("sku")][: MAX_SELECTED + 1]
+    quantities = request.POST.getlist("quantity")
+    items: list[tuple[str, int]] = []
+    for index, sku in enumerate(skus):
+        if index >= MAX_SELECTED:
+            outcome.refuse(sku, f"more than {MAX_SELECTED} selected")
+            break
+        quantity = parse_id(quantities[index], digits=6) if index < len(quantities) else 1
+        if quantity is None:
+            outcome.refuse(sku, "the quantity is not a whole number")
+            continue
+        items.append((sku, quantity))
+    return items
+
+
+@permission_required(p.PLACE_ORDERS)
+def po_add_selected(request: StaffRequest) -> HttpResponse:
+    """Catalog rows selected on the catalog list onto a new draft or one of the user's
+    drafts: GET shows them with quantities (1 each) and the choice of draft; POST adds."""
+    if request.method == "POST":
+        outcome = BulkOutcome(noun="item")
+        items = _add_selected_items(request, outcome)
+        target = request.POST.get("purchase_order", "new")
+        po_id = parse_id(target)
+        if not items and not outcome.refused:
+            messages.error(request, "Select at least one catalog item.")
+            return redirect("catalog:product_list")
+        if po_id is None and target != "new":
+            messages.error(request, "Choose a new draft or one of your drafts.")
+            return redirect("catalog:product_list")
+        try:
+            po, outcome = services.purchase_order_lines_add(
+                user=request.user, items=items, purchase_order_id=po_id, outcome=outcome
+            )
+        except services.OrdersError as exc:
+            messages.error(request, f"Nothing added: {exc}.")
+            return redirect("catalog:product_list")
+        report(request, outcome, f"added to {po}" if po is not None else "added")
+        if po is None:
+            return redirect("catalog:product_list")
+        return redirect("orders:po_edit", pk=po.pk)
+    skus = list(dict.fromkeys(sku.strip()[:100] for sku in request.GET.getlist("sku")))
+    found = selectors.combinations_by_order_sku(order_skus=skus[:MAX_SELECTED])
+    rows = [(sku, found.get(sku)) for sku in skus[:MAX_SELECTED]]
+    return render(
+        request,
+        "orders/po_add_selected.html",
+        {
+            "rows": rows,
+            "orderable": any(
+                combo is not None and combo.is_active and combo.product.is_active
+                for _sku, combo in rows
+            ),
+            "too_many": len(skus) > MAX_SELECTED,
+            "drafts": selectors.drafts_of(user=request.user),
+            "min_margin": min_margin_percent(),
+        },
     )
 
 
@@ -338,6 +463,46 @@ def key_assign(request: StaffRequest, pk: int) -> HttpResponse:
     return redirect("orders:key_stock")
 
 
+@permission_required(p.MANAGE_CUSTOMERS)
+@require_POST
+def keys_assign_selected(request: StaffRequest) -> HttpResponse:
+    """Assign the keys selected on the stock list to one customer (each audited as a
+    single assignment), and e-mail them to the customer when asked (Key custodian)."""
+    form = KeyBulkAssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a customer.")
+        return redirect("orders:key_stock")
+    customer = form.cleaned_data["customer"]
+    email = form.cleaned_data["email"]
+    if email and not request.user.has_perm(p.REVEAL_KEYS):
+        messages.error(request, "Nothing assigned: e-mailing keys needs the Key custodian role.")
+        return redirect("orders:key_stock")
+    outcome = BulkOutcome(noun="key")
+    ids = selected_ids(request.POST.getlist("ids"), outcome)
+    if not ids and not outcome.refused:
+        messages.error(request, "Select at least one key.")
+        return redirect("orders:key_stock")
+    services.licence_keys_assign(key_ids=ids, customer=customer, user=request.user, outcome=outcome)
+    report(request, outcome, f"assigned to {customer}")
+    if email and outcome.done:
+        _email_selected(request, customer, list(outcome.done))
+    return redirect("orders:key_stock")
+
+
+def _email_selected(
+    request: StaffRequest, customer: Customer, ids: list[int], outcome: BulkOutcome | None = None
+) -> None:
+    outcome = outcome if outcome is not None else BulkOutcome(noun="key")
+    try:
+        services.customer_keys_email_selected(
+            customer=customer, key_ids=ids, user=request.user, outcome=outcome
+        )
+    except services.OrdersError as exc:
+        messages.error(request, f"No key e-mailed: {exc}")
+        return
+    report(request, outcome, f"e-mailed to {customer.email}")
+
+
 class StockKeyListView(ListPageView):
     table_class = StockKeyTable
     template_name = "orders/key_stock.html"
@@ -345,10 +510,21 @@ class StockKeyListView(ListPageView):
     def get_queryset(self) -> QuerySet[LicenceKey]:
         return selectors.stock_keys()
 
+    def get_table(self, rows: QuerySet[LicenceKey]) -> StockKeyTable:
+        table = StockKeyTable(rows)
+        if not self.request.user.has_perm(p.MANAGE_CUSTOMERS):
+            table.columns.hide("select")
+        return table
+
     def get_context_data(self, **context: Any) -> dict[str, Any]:
+        user = self.request.user
         return super().get_context_data(
             assign_form=KeyAssignForm(),
-            can_assign=self.request.user.has_perm(p.MANAGE_CUSTOMERS),
+            bulk_form=KeyBulkAssignForm(),
+            # "Assign keys from stock" on a customer's page comes with ?customer=<id>.
+            chosen_customer=parse_id(self.request.GET.get("customer", "")),
+            can_assign=user.has_perm(p.MANAGE_CUSTOMERS),
+            can_email=user.has_perm(p.REVEAL_KEYS),
             **context,
         )
 
@@ -439,4 +615,18 @@ def customer_keys_email(request: StaffRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{sent} key(s) emailed to {customer.email}.")
+    return redirect(customer)
+
+
+@permission_required(p.REVEAL_KEYS)
+@require_POST
+def customer_keys_email_chosen(request: StaffRequest, pk: int) -> HttpResponse:
+    """E-mail the customer the keys selected on their page (one e-mail, each key audited)."""
+    customer = get_object_or_404(Customer, pk=pk)
+    outcome = BulkOutcome(noun="key")
+    ids = selected_ids(request.POST.getlist("ids"), outcome)
+    if not ids and not outcome.refused:
+        messages.error(request, "Select at least one key.")
+    else:
+        _email_selected(request, customer, ids, outcome)
     return redirect(customer)

@@ -93,3 +93,10 @@ def admin_client(client_for) -> Client:
 
 
 ALL_ROLES = list(ROLES)
+
+
+def messages_of(response) -> list[str]:
+    """The messages a view added while answering `response` (Django's messages framework)."""
+    from django.contrib.messages import get_messages
+
+    return [str(message) for message in get_messages(response.wsgi_request)]

@@ -99,6 +99,7 @@ EXPECTED: dict[str, Rule] = {
     "orders:po_create": page(p.PLACE_ORDERS),
     "orders:po_sync": action(p.RUN_SYNCS),
     "orders:combination_search": page(p.PLACE_ORDERS),
+    "orders:po_add_selected": page(p.PLACE_ORDERS),  # GET shows the selection, POST adds
     "orders:po_detail": page(p.VIEW),
     "orders:po_live": page(p.VIEW),
     "orders:po_edit": page(p.PLACE_ORDERS),
@@ -116,12 +117,14 @@ EXPECTED: dict[str, Rule] = {
     "orders:key_reveal": action(p.REVEAL_KEYS),
     "orders:key_copied": action(p.REVEAL_KEYS),
     "orders:key_assign": action(p.MANAGE_CUSTOMERS),
+    "orders:keys_assign_selected": action(p.MANAGE_CUSTOMERS),
     "orders:customer_list": page(p.VIEW),
     "orders:customer_create": page(p.MANAGE_CUSTOMERS),
     "orders:customer_detail": page(p.VIEW),
     "orders:customer_edit": page(p.MANAGE_CUSTOMERS),
     "orders:customer_keys_export": action(p.REVEAL_KEYS),  # POST: audited per key
     "orders:customer_keys_email": action(p.REVEAL_KEYS),
+    "orders:customer_keys_email_selected": action(p.REVEAL_KEYS),
     # --- wallet ---
     "wallet:overview": page(p.VIEW),
     "wallet:refresh": action(p.RUN_SYNCS),
@@ -134,6 +137,7 @@ EXPECTED: dict[str, Rule] = {
     "webhooks:event_list": page(p.MANAGE_WEBHOOKS),
     "webhooks:event_detail": page(p.MANAGE_WEBHOOKS),
     "webhooks:event_reprocess": action(p.MANAGE_WEBHOOKS),
+    "webhooks:events_reprocess": action(p.MANAGE_WEBHOOKS),
     "webhooks:endpoint_list": page(p.MANAGE_WEBHOOKS),
     "webhooks:endpoint_delete": action(p.MANAGE_WEBHOOKS),
     "webhooks:endpoint_rotate": action(p.MANAGE_WEBHOOKS),
@@ -375,6 +379,7 @@ SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "orders:customer_edit": _customer,
     "orders:customer_keys_export": _customer,
     "orders:customer_keys_email": _customer,
+    "orders:customer_keys_email_selected": _customer,
     "webhooks:event_detail": _webhook_event,
     "webhooks:event_reprocess": _webhook_event,
     "webhooks:endpoint_delete": _webhook_endpoint,

@@ -4,12 +4,15 @@ import django_tables2 as tables
 from django.template.defaultfilters import truncatechars
 from django.utils.html import format_html
 
-from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn
+from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, SelectColumn
 
 from .models import WebhookEvent
 
 
 class WebhookEventTable(BaseTable):
+    select = SelectColumn(
+        form="event-bulk", label=lambda record: f"event {record.event_id} ({record.type})"
+    )
     received_at = DateTimeColumn(verbose_name="Received", seconds=True)
     event_id = tables.Column(linkify=True, verbose_name="Event")
     type = BadgeColumn()
@@ -25,6 +28,7 @@ class WebhookEventTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = WebhookEvent
         fields = (
+            "select",
             "received_at",
             "event_id",
             "type",
@@ -38,7 +42,12 @@ class WebhookEventTable(BaseTable):
             "error",
         )
         order_by = ("-received_at",)
-        row_attrs = {"data-status": lambda record: record.status}
+        row_attrs = {
+            "data-status": lambda record: record.status,
+            "data-event": lambda record: record.pk,
+        }
+
+    export_exclude = ("select",)
 
     def render_purchase_order(self, value: Any) -> str:
         return format_html('<a href="{}">{}</a>', value.get_absolute_url(), value)

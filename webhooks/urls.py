@@ -7,6 +7,7 @@ app_name = "webhooks"
 urlpatterns = [
     path("hooks/licendi", views.receiver, name="receiver"),
     path("webhooks/", views.event_list, name="event_list"),
+    path("webhooks/events/reprocess/", views.events_reprocess, name="events_reprocess"),
     path("webhooks/events/<int:pk>/", views.event_detail, name="event_detail"),
     path("webhooks/events/<int:pk>/reprocess/", views.event_reprocess, name="event_reprocess"),
     path("webhooks/endpoints/", views.endpoint_list, name="endpoint_list"),

@@ -27,6 +27,8 @@ from backoffice import crypto
 from backoffice import permissions as p
 from backoffice.audit import client_ip
 from backoffice.auth import permission_required
+from backoffice.bulk import BulkOutcome, report, selected_ids
+from backoffice.http import AuthenticatedHttpRequest
 from backoffice.lists import ListPageView
 from backoffice.tables import BaseTable
 
@@ -287,3 +289,26 @@ def event_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     level = messages.success if event.status in WebhookEvent.DONE_STATUSES else messages.warning
     level(request, f"Event {event.event_id} is now {event.get_status_display().lower()}.")
     return HttpResponseRedirect(reverse("webhooks:event_detail", args=[pk]))
+
+
+@permission_required(p.MANAGE_WEBHOOKS)
+@require_POST
+def events_reprocess(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Reprocess the events selected on the event log; back to the list as it was."""
+    outcome = BulkOutcome(noun="event")
+    ids = selected_ids(request.POST.getlist("ids"), outcome)
+    if not ids and not outcome.refused:
+        messages.error(request, "Select at least one event to reprocess.")
+    else:
+        services.webhook_events_reprocess(event_pks=ids, user=request.user, outcome=outcome)
+        report(request, outcome, "reprocessed")
+    return HttpResponseRedirect(_back_to_list(request.POST.get("next", "")))
+
+
+def _back_to_list(query: str) -> str:
+    """The event list with the filters and page it was submitted from (a query string
+    only: never another path or host)."""
+    url = reverse("webhooks:event_list")
+    if query.startswith("?") and "\n" not in query and "\r" not in query:
+        return f"{url}{query}"
+    return url

@@ -34,14 +34,22 @@ from .confirmation import (
 )
 from .custody import (
     customer_keys_email,
+    customer_keys_email_selected,
     customer_keys_export_rows,
     licence_key_assign,
     licence_key_copied,
     licence_key_reveal,
+    licence_keys_assign,
     licence_keys_rotate,
 )
 from .customers import customer_create, customer_update
-from .drafts import purchase_order_create, purchase_order_line_set, purchase_order_update
+from .drafts import (
+    MAX_LINE_QUANTITY,
+    purchase_order_create,
+    purchase_order_line_set,
+    purchase_order_lines_add,
+    purchase_order_update,
+)
 from .errors import (
     FourEyesViolation,
     InvalidState,
@@ -86,6 +94,7 @@ __all__ = [
     "CENT",
     "IMPORT_LIMIT",
     "LOOKUP_LIMIT",
+    "MAX_LINE_QUANTITY",
     "UNRESOLVED",
     "DeliveryOutcome",
     "FourEyesViolation",
@@ -103,6 +112,7 @@ __all__ = [
     "UnknownCombination",
     "customer_create",
     "customer_keys_email",
+    "customer_keys_email_selected",
     "customer_keys_export_rows",
     "customer_update",
     "keys_deliver",
@@ -110,6 +120,7 @@ __all__ = [
     "licence_key_assign",
     "licence_key_copied",
     "licence_key_reveal",
+    "licence_keys_assign",
     "licence_keys_rotate",
     "purchase_order_approve",
     "purchase_order_cancel",
@@ -121,6 +132,7 @@ __all__ = [
     "purchase_order_failure_record",
     "purchase_order_import",
     "purchase_order_line_set",
+    "purchase_order_lines_add",
     "purchase_order_not_placed_approve",
     "purchase_order_not_placed_request",
     "purchase_order_poll_keys",

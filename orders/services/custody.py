@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from backoffice import crypto
 from backoffice.audit import audit_record
+from backoffice.bulk import BulkOutcome
 from backoffice.mail import MailNotSent, mail_send
 from backoffice.models import AuditEvent
 
@@ -94,6 +95,52 @@ def licence_key_assign(*, key_id: int, customer: Customer, user: User) -> Licenc
             customer=customer.pk,
         )
     return key
+
+
+def licence_keys_assign(
+    *,
+    key_ids: Sequence[int],
+    customer: Customer,
+    user: User,
+    outcome: BulkOutcome | None = None,
+) -> BulkOutcome:
+    """Give several stock keys to a customer, key by key as `licence_key_assign` does
+    (one audit row per key); a key that is not in stock, or no key at all, is refused."""
+    outcome = outcome if outcome is not None else BulkOutcome(noun="key")
+    labels = {key.pk: str(key) for key in LicenceKey.objects.filter(pk__in=key_ids)}
+    for key_id in key_ids:
+        label = labels.get(key_id, f"#{key_id}")
+        try:
+            key = licence_key_assign(key_id=key_id, customer=customer, user=user)
+        except LicenceKey.DoesNotExist:
+            outcome.refuse(label, "no such key")
+        except OrdersError as exc:
+            outcome.refuse(label, str(exc))
+        else:
+            outcome.done.append(key.pk)
+    return outcome
+
+
+def customer_keys_email_selected(
+    *,
+    customer: Customer,
+    key_ids: Sequence[int],
+    user: User,
+    outcome: BulkOutcome | None = None,
+) -> BulkOutcome:
+    """E-mail the customer the chosen keys among theirs, in one message (as "E-mail keys"
+    does for all of them); a key that is not the customer's is refused. Raises
+    OrdersError when nothing can be sent (no address, the mail server refused)."""
+    outcome = outcome if outcome is not None else BulkOutcome(noun="key")
+    held = set(customer.keys.filter(pk__in=key_ids).values_list("pk", flat=True))
+    for key_id in key_ids:
+        if key_id not in held:
+            outcome.refuse(f"#{key_id}", f"not a key of {customer}")
+    chosen = [key_id for key_id in key_ids if key_id in held]
+    if chosen:
+        customer_keys_email(customer=customer, user=user, key_ids=chosen)
+        outcome.done.extend(chosen)
+    return outcome
 
 
 def customer_keys_export_rows(*, customer: Customer, user: User) -> list[list[Any]]:

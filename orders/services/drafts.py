@@ -6,14 +6,20 @@ confirmation (see confirmation.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from backoffice.bulk import BulkOutcome
 from catalog.models import Combination
 
 from ..models import Customer, PurchaseOrder, PurchaseOrderLine
 from .errors import InvalidState, OrdersError, UnknownCombination
 from .timeline import Status, lock_or_raise, recompute_total, record_event
+
+# The most of one combination a line may hold (the line forms' bound too).
+MAX_LINE_QUANTITY = 1000
 
 
 def purchase_order_create(
@@ -83,3 +89,59 @@ def purchase_order_line_set(
         po.total = recompute_total(po)
         po.save(update_fields=["total", "updated_at"])
     return line
+
+
+def _orderable(order_skus: Sequence[str]) -> set[str]:
+    return set(
+        Combination.objects.filter(
+            order_sku__in=order_skus, is_active=True, product__is_active=True
+        ).values_list("order_sku", flat=True)
+    )
+
+
+def purchase_order_lines_add(
+    *,
+    user: User,
+    items: Sequence[tuple[str, int]],
+    purchase_order_id: int | None = None,
+    outcome: BulkOutcome | None = None,
+) -> tuple[PurchaseOrder | None, BulkOutcome]:
+    """Add several catalog items to one of the user's drafts, or to a new draft when
+    `purchase_order_id` is None. An item already on the draft gets the quantity added to
+    its line. Each item is done or refused with its reason (not an active catalog item,
+    the line would pass MAX_LINE_QUANTITY); a new draft is created only when at least one
+    item can go on it (else the PO returned is None)."""
+    outcome = outcome if outcome is not None else BulkOutcome(noun="item")
+    orderable = _orderable([sku for sku, _quantity in items])
+    wanted: list[tuple[str, int]] = []
+    for sku, quantity in items:
+        if sku not in orderable:
+            outcome.refuse(sku, "not an active catalog item")
+        elif not 1 <= quantity <= MAX_LINE_QUANTITY:
+            outcome.refuse(sku, f"quantity must be 1 to {MAX_LINE_QUANTITY}")
+        else:
+            wanted.append((sku, quantity))
+    if not wanted and purchase_order_id is None:
+        return None, outcome
+    with transaction.atomic():
+        if purchase_order_id is None:
+            po = purchase_order_create(user=user)
+        else:
+            po = _editable(purchase_order_id)
+            if po.created_by_id != user.pk:
+                raise InvalidState(f"{po} is not one of your drafts")
+        current = dict(po.lines.values_list("order_sku", "quantity"))
+        for sku, quantity in wanted:
+            total = current.get(sku, 0) + quantity
+            if total > MAX_LINE_QUANTITY:
+                outcome.refuse(sku, f"the line would hold {total}, more than {MAX_LINE_QUANTITY}")
+                continue
+            try:
+                purchase_order_line_set(purchase_order_id=po.pk, order_sku=sku, quantity=total)
+            except OrdersError as exc:
+                outcome.refuse(sku, str(exc))
+            else:
+                current[sku] = total
+                outcome.done.append(sku)
+    po.refresh_from_db()
+    return po, outcome

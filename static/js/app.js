@@ -36,6 +36,36 @@
     if (source && navigator.clipboard) { navigator.clipboard.writeText(source.textContent.trim()); }
   });
 
+  // Bulk actions: <input type="checkbox" data-select-all="form-id"> in a table header
+  // checks or clears every row checkbox of that form (<input form="form-id">) on the page.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-select-all]");
+    if (!all) { return; }
+    var boxes = document.querySelectorAll('input[type="checkbox"][form="' + all.dataset.selectAll + '"]');
+    for (var i = 0; i < boxes.length; i++) { boxes[i].checked = all.checked; }
+  });
+  // A live part redrawn while rows are selected keeps them selected.
+  var selected = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-live")) { return; }
+    selected = [];
+    var boxes = elt.querySelectorAll('input[type="checkbox"][form]:checked');
+    for (var i = 0; i < boxes.length; i++) {
+      selected.push([boxes[i].getAttribute("form"), boxes[i].name, boxes[i].value]);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!selected) { return; }
+    selected.forEach(function (box) {
+      var found = document.querySelectorAll('input[type="checkbox"][form="' + CSS.escape(box[0]) + '"][name="' + CSS.escape(box[1]) + '"]');
+      for (var i = 0; i < found.length; i++) {
+        if (found[i].value === box[2]) { found[i].checked = true; }
+      }
+    });
+    selected = null;
+  });
+
   // Live parts of a page (<div data-live hx-get=... hx-trigger="every Ns, live-refresh from:body">)
   // follow background work. The server leaves out hx-trigger once nothing is in flight,
   // so polling stops by itself; here it also pauses while the tab is hidden, with one

@@ -9,8 +9,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from backoffice import crypto
 from catalog.models import Category, Combination, Product
-from orders.models import Customer, PurchaseOrder
+from orders.models import Customer, LicenceKey, PurchaseOrder
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -84,3 +85,19 @@ def mirror_sandbox_catalog(sb, skus=None) -> dict[str, Combination]:
 
 def in_stock_skus(combinations: dict[str, Combination], count: int) -> list[str]:
     return [sku for sku, combo in sorted(combinations.items()) if combo.in_stock][:count]
+
+
+def stock_key(purchase_order: PurchaseOrder, n: int, customer: Customer | None = None):
+    """A stored key numbered `n` (in stock unless a customer is given) and its clear value."""
+    clear = f"KEY{n:02d}-AAAAA-BBBBB-CCCCC-DDD{n:02d}"
+    key = LicenceKey.objects.create(
+        purchase_order=purchase_order,
+        order_sku="13200::0-0",
+        name="Office",
+        key_encrypted=crypto.encrypt(clear),
+        key_hash=f"hash-{n}",
+        key_masked=f"•••••-DDD{n:02d}",
+        customer=customer,
+        source=LicenceKey.Source.RESPONSE,
+    )
+    return key, clear

@@ -25,6 +25,7 @@ from .endpoints import (
     webhook_endpoints_upstream,
 )
 from .failures import webhook_event_failure_record, webhook_events_failure_record
+from .reprocessing import webhook_events_reprocess
 
 __all__ = [
     "WebhookEndpointError",
@@ -42,4 +43,5 @@ __all__ = [
     "webhook_events_failure_record",
     "webhook_events_process_waiting",
     "webhook_events_queue_for_order",
+    "webhook_events_reprocess",
 ]
