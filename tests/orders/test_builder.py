@@ -70,7 +70,7 @@ def test_each_result_shows_net_selling_price_and_margin_flagging_a_low_margin(cl
     )
     assert "14.00 EUR" in html  # net
     assert "14.50 EUR" in html  # selling
-    assert '<span class="margin-below">0.50 (3.45%)</span>' in html
+    assert '<span class="margin-below">0.50 EUR (3.45%)</span>' in html
 
 
 def test_a_hostile_search_query_is_harmless(client_for, windows):
