@@ -243,9 +243,20 @@ def send_all(
 
 
 def start_gunicorn(
-    env: dict[str, str], port: int, workers: int, threads: int, logs: Path
+    env: dict[str, str],
+    port: int,
+    workers: int,
+    threads: int,
+    logs: Path,
+    *,
+    log_name: str = "webhooks-gunicorn.log",
+    extra: tuple[str, ...] = (),
 ) -> subprocess.Popen:
-    """gunicorn serving the back-office (DJANGO_SETTINGS_MODULE from `env`) on 127.0.0.1."""
+    """gunicorn serving the back-office (DJANGO_SETTINGS_MODULE from `env`) on 127.0.0.1.
+
+    `extra` adds gunicorn options (the Procfile's, for a bench that runs the web process
+    as deployed); its output goes to `logs / log_name`.
+    """
     return subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -263,11 +274,12 @@ def start_gunicorn(
             # Load Django once in the master: workers fork ready, the first answers are not
             # spent importing the project.
             "--preload",
+            *extra,
         ],
         cwd=ROOT,
         env=env,
         start_new_session=True,
-        stdout=open(logs / "webhooks-gunicorn.log", "w"),
+        stdout=open(logs / log_name, "w"),
         stderr=subprocess.STDOUT,
     )
 

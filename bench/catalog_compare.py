@@ -95,17 +95,28 @@ def compare_pages(
     return results
 
 
+def admin_reference() -> None:
+    """Set the project's CombinationAdmin, in this process only, to list as the catalog does.
+
+    50 rows a page and a search on the product name; bench/load_urls.py does the same in
+    the load comparison's gunicorn.
+    """
+    from django.contrib import admin
+
+    from catalog.models import Combination
+
+    reference = admin.site._registry[Combination]
+    reference.list_per_page = 50
+    reference.search_fields = ("product__name",)
+
+
 @comparison("catalog")
 def catalog(ctx: Context) -> list[Result]:
     """Catalog list (first page, sort by margin %, search) vs the admin changelist."""
-    from django.contrib import admin
-
     from catalog.models import Combination, Product
 
     filled = _fill(ctx.args.products)
-    reference = admin.site._registry[Combination]  # the project's CombinationAdmin
-    reference.list_per_page = 50
-    reference.search_fields = ("product__name",)
+    admin_reference()
     ctx.note(
         f"catalog: {Product.objects.count():,} products, {Combination.objects.count():,} "
         f"combinations ({filled}); reference: the admin changelist of Combination, 50 rows, "
