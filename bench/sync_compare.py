@@ -22,8 +22,6 @@ is not this process's; the sync uses `CATALOG_SYNC_MAX_CONCURRENCY` as its ceili
 
 from __future__ import annotations
 
-import os
-import re
 import resource
 import subprocess
 import sys
@@ -54,42 +52,11 @@ option(
 @contextmanager
 def sandbox_on_a_port(products: int, latency_ms: float) -> Iterator[str]:
     """`python -m sandbox` in its own process; yields its URL."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "--port",
-            "0",
-            "--products",
-            str(products),
-            "--seed",
-            "42",
-            "--api-key",
-            API_KEY,
-            "--latency-ms",
-            str(latency_ms),
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    try:
-        url = None
-        while url is None:
-            line = process.stdout.readline()
-            if not line:
-                raise SystemExit("the sandbox exited before it listened")
-            match = re.search(r"Listening on (http://\S+)", line)
-            url = match.group(1) if match else None
+    from sandbox.process import served
+
+    options = ("--products", str(products), "--seed", "42", "--api-key", API_KEY)
+    with served(*options, "--latency-ms", str(latency_ms), "--no-access-log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def empty_catalog() -> None:

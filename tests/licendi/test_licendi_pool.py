@@ -2,53 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
 from licendi import AdaptiveLimiter, LicendiClient
+from sandbox.process import served
 
-ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "pool-key"
 
 
 @pytest.fixture(scope="module")
 def slow_sandbox() -> Iterator[str]:
     """`python -m sandbox` on a port, every /api call taking 1.5 s."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            *("--port", "0", "--products", "60", "--api-key", API_KEY),
-            *("--latency-ms", "1500", "--no-access-log"),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    try:
-        url = None
-        for _ in range(5):
-            match = re.search(r"Listening on (http://\S+)", process.stdout.readline())
-            url = url or (match.group(1) if match else None)
-            if url:
-                break
-        assert url is not None, "the sandbox did not print its URL"
+    options = ("--products", "60", "--api-key", API_KEY, "--latency-ms", "1500")
+    with served(*options, "--no-access-log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_as_many_requests_are_in_flight_as_the_limiter_allows_above_the_default_pool(

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
 from sandbox import Sandbox
+from sandbox.process import served
 
-ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "latency-key"
 
 
@@ -65,43 +60,14 @@ def test_negative_latency_is_refused():
 
 
 def test_served_on_a_port_with_latency_answers_concurrent_requests_side_by_side():
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "--port",
-            "0",
-            "--products",
-            "20",
-            "--api-key",
-            API_KEY,
-            "--latency-ms",
-            "300",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    try:
-        url = None
-        for _ in range(3):
-            match = re.search(r"Listening on (http://\S+)", process.stdout.readline())
-            url = url or (match.group(1) if match else None)
-        assert url is not None
+    options = ("--products", "20", "--api-key", API_KEY, "--latency-ms", "300")
+    with served(*options, "--no-access-log") as url:
         limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
         with httpx.Client(
             base_url=url, headers={"X-Api-Key": API_KEY}, timeout=30, limits=limits
         ) as client:
             answers = timed_gets(client, ["/api/balance"] * 4)
             state = client.get("/_sandbox/state").json()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
     assert [status for status, _ in answers] == [200] * 4
     assert min(seconds for _, seconds in answers) >= 0.3
