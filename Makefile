@@ -35,6 +35,11 @@ run: $(STAMP)
 services:
 	scripts/ensure-services
 
+# Every comparison in bench/ in one process run, printed as one table of ratios (README
+# "Performance"). It fills the database DATABASE_URL names (default .../bench).
+bench: $(STAMP) services
+	$(BIN)/python -m bench
+
 # docs/screenshots/*.png from a seeded demo in its own SQLite file (scripts/screenshots.py).
 screenshots: $(STAMP)
 	scripts/ensure-chromium
