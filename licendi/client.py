@@ -274,9 +274,13 @@ class LicendiClient:
             highest = 1  # the highest page number asked for
             # The last page to read: from the total, or (without one) the first short page.
             end = -(-first.total // per_page) if first.total is not None else None
+            # Pages asked for and not yet answered, at most: enough to keep every worker
+            # busy, and bounded whatever total the upstream claims (a total of a billion
+            # with three pages behind it must not queue a billion requests).
+            window = 2 * max(1, workers)
             while True:
                 if end is not None:
-                    while highest < end:
+                    while highest < end and len(pending) < window:
                         highest += 1
                         ask(highest)
                 else:

@@ -566,6 +566,22 @@ def test_without_a_total_pages_are_read_ahead_and_stop_at_the_first_short_page(
     assert len(asked) == len(set(asked))
 
 
+def test_a_total_far_above_the_records_asks_for_a_bounded_number_of_pages(
+    make_paged_upstream: Any,
+) -> None:
+    products = [{"sku": str(n), "name": "P", "price": "2.00", "netPrice": "1.50"} for n in range(7)]
+    client, asked = make_paged_upstream(products, claimed_total=10_000)
+
+    pages = list(client.product_pages(page_size=2))
+
+    skus = sorted(product.sku for page in pages for product in page.items)
+    assert skus == sorted(product["sku"] for product in products)
+    # The first empty page (5) ends the list; at most a window of pages (2 x the 4
+    # workers) was asked for past what was answered, never the 5,000 pages claimed.
+    assert set(range(1, 6)) <= set(asked) and max(asked) <= 5 + 8
+    assert {page.total for page in pages} == {10_000}  # the caller sees the claim
+
+
 def test_an_upstream_ignoring_the_page_is_refused_when_read_side_by_side(
     make_paged_upstream: Any,
 ) -> None:
@@ -584,7 +600,11 @@ def make_paged_upstream() -> Iterator[Any]:
     clients: list[LicendiClient] = []
 
     def make(
-        products: list[dict[str, Any]], *, total: bool = True, ignore_page: bool = False
+        products: list[dict[str, Any]],
+        *,
+        total: bool = True,
+        ignore_page: bool = False,
+        claimed_total: int | None = None,
     ) -> tuple[LicendiClient, list[int]]:
         asked: list[int] = []
         lock = threading.Lock()
@@ -597,7 +617,7 @@ def make_paged_upstream() -> Iterator[Any]:
             start = 0 if ignore_page else (number - 1) * size
             body: dict[str, Any] = {"items": products[start : start + size]}
             if total:
-                body["total"] = len(products)
+                body["total"] = len(products) if claimed_total is None else claimed_total
             return httpx.Response(200, json=body)
 
         client = LicendiClient(
