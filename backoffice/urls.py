@@ -8,6 +8,10 @@ from channel.urls import api_urlpatterns as channel_api
 from . import accounts, health
 
 urlpatterns = [
+    # First: Django tries the patterns in order, and the webhook receiver is the address
+    # called most often (by Licendi, for every delivery), so it is matched before the
+    # admin's and every other app's patterns are tried.
+    path("", include("webhooks.urls")),
     path("", include("dashboard.urls")),  # the home page
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -23,7 +27,6 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("", include("orders.urls")),
     path("wallet/", include("wallet.urls")),
-    path("", include("webhooks.urls")),
     path("channel/", include(channel_api)),
     path("channel/", include("channel.urls")),
     path("notifications/", include("notifications.urls")),
