@@ -37,7 +37,7 @@ import secrets as _secrets
 import time
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import parsing
 from .records import WebhookEvent
@@ -411,3 +411,9 @@ def describe_signature(headers: Mapping[str, str]) -> str:
 def parse_event(body: bytes) -> WebhookEvent:
     """Decode a verified delivery body; ContractError when it is not an event."""
     return parsing.parse_webhook_event(parsing.loads(body))
+
+
+def parse_event_document(document: Any) -> WebhookEvent:
+    """`parse_event` of a body already decoded (as `parsing.loads` decodes it: every
+    non-integer number a Decimal); ContractError when it is not an event."""
+    return parsing.parse_webhook_event(document)

@@ -15,6 +15,7 @@ and `data.keys[].key` (or `data.keys[]` when a key comes as a bare string).
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from backoffice import crypto
@@ -64,17 +65,62 @@ def map_tokens(value: Any, transform: Callable[[str], str], path: Path = ()) -> 
     return value
 
 
-def _count_keys(value: Any, path: Path = ()) -> int:
-    if isinstance(value, dict):
-        return sum(_count_keys(item, (*path, name)) for name, item in value.items())
-    if isinstance(value, list):
-        return sum(_count_keys(item, (*path, "[]")) for item in value)
-    return int(isinstance(value, str) and path in KEY_PATHS)
+class Unstorable(ValueError):
+    """A string PostgreSQL cannot store: U+0000, or a lone surrogate (\\ud800)."""
+
+
+def _storable(text: str) -> str:
+    if "\x00" in text:
+        raise Unstorable("U+0000 in a string")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Unstorable("a lone surrogate in a string") from None
+    return text
+
+
+class _Walk:
+    """One pass over a decoded body: the stored copy and the number of keys in it."""
+
+    def __init__(self, encrypt: Callable[[str], str], check: bool) -> None:
+        self.encrypt = encrypt
+        self.check = check
+        self.keys = 0
+
+    def copy(self, value: Any, path: Path) -> Any:
+        if isinstance(value, str):
+            if self.check:
+                _storable(value)
+            if path in KEY_PATHS:
+                self.keys += 1
+            return value if path in CLEAR_PATHS else self.encrypt(value)
+        if isinstance(value, dict):
+            if self.check:
+                for name in value:
+                    _storable(name)
+            return {name: self.copy(item, (*path, name)) for name, item in value.items()}
+        if isinstance(value, list):
+            item_path = (*path, "[]")
+            return [self.copy(item, item_path) for item in value]
+        if isinstance(value, Decimal):
+            # Decoded exactly for the contract check; stored as JSON decodes it by default
+            # (the float nearest the digits, as float(text) gives).
+            return float(value)
+        return value
 
 
 def encrypt_payload(document: Any) -> tuple[Any, int]:
     """The body as stored (every string outside CLEAR_PATHS encrypted), and its key count."""
-    return map_tokens(document, crypto.encrypt), _count_keys(document)
+    walk = _Walk(crypto.encrypt, check=False)
+    return walk.copy(document, ()), walk.keys
+
+
+def storable_payload(document: Any) -> tuple[Any, int]:
+    """`encrypt_payload` of a delivery body in the same single pass that refuses what the
+    database cannot store: raises Unstorable for U+0000 or a lone surrogate in any string
+    or name, before that string is encrypted. Decimal numbers are stored as floats."""
+    walk = _Walk(crypto.encrypt, check=True)
+    return walk.copy(document, ()), walk.keys
 
 
 def stored_keys(payload: dict[str, Any]) -> list[DeliveredKey]:

@@ -15,12 +15,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 
 from licendi import ContractError, InvalidSignature, InvalidTimestamp, WebhookVerificationError
-from licendi.webhooks import SignatureScheme, describe_signature, parse_event
+from licendi.webhooks import SignatureScheme, describe_signature, parse_event_document
 
 from . import payloads, secrets
 from .models import WebhookEvent
@@ -120,23 +121,6 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _unstorable(value: Any) -> bool:
-    """True for strings PostgreSQL cannot store: U+0000, or lone surrogates (\\ud800)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_unstorable(item) for item in value)
-    return False
-
-
 def _ref(data: Any, name: str) -> str:
     value = data.get(name) if isinstance(data, dict) else None
     if value is None:
@@ -149,13 +133,14 @@ def _ref(data: Any, name: str) -> str:
 def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
     """A verified body as a Delivery; Refused(400) when it is not a usable event."""
     try:
-        document = json.loads(body, parse_constant=_reject_constant)
+        # Decoded once, numbers exact (the contract check below reads this document).
+        document = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
         if not isinstance(document, dict):
             raise Refused(400, "the body is not a JSON object")
-        if _unstorable(document):
-            # Refused here so that it stays a 400 instead of failing in the database.
-            raise Refused(400, "the body contains characters that cannot be stored")
-        stored, key_count = payloads.encrypt_payload(document)
+        stored, key_count = payloads.storable_payload(document)
+    except payloads.Unstorable as exc:
+        # Refused here so that it stays a 400 instead of failing in the database.
+        raise Refused(400, "the body contains characters that cannot be stored") from exc
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Refused(400, "the body is not valid JSON") from exc
 
@@ -171,7 +156,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
     occurred_at = None
     if event_type in WebhookEvent.KNOWN_TYPES:
         try:
-            event = parse_event(body)
+            event = parse_event_document(document)
         except ContractError as exc:
             # The field name only: a message could quote a value, and values may be keys.
             where = getattr(exc, "field", None) or "body"
