@@ -66,35 +66,56 @@ def _concrete_field(name: str) -> Field[Any, Any]:
     return field
 
 
+# What a new event's row holds beside what the delivery brings: written as literals in
+# the statement, so a delivery binds (and the driver quotes) only its own values.
+_NEW_EVENT_CONSTANTS: dict[str, str | int] = {
+    "status": WebhookEvent.Status.RECEIVED.value,
+    "attempts": 0,
+    "duplicate_count": 0,
+    "keys_stored": 0,
+    "error": "",
+    "traceback": "",
+}
+# The delivery's own values, bound as parameters in this order.
+_NEW_EVENT_VALUES = (
+    "event_id",
+    "type",
+    "upstream_order_id",
+    "external_id",
+    "payload",
+    "key_count",
+    "occurred_at",
+    "received_at",
+)
+
+
+def _literal(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + value.replace("'", "''") + "'"
+
+
 @functools.cache
-def _insert_sql() -> tuple[str, tuple[str, ...]]:
-    columns = [
-        "event_id",
-        "type",
-        "status",
-        "upstream_order_id",
-        "external_id",
-        "payload",
-        "key_count",
-        "occurred_at",
-        "received_at",
-        "attempts",
-        "duplicate_count",
-        "keys_stored",
-        "error",
-        "traceback",
-    ]
+def _insert_sql() -> str:
     quote = connection.ops.quote_name
     table = quote(WebhookEvent._meta.db_table)
-    names = ", ".join(quote(str(_concrete_field(c).column)) for c in columns)
-    values = ", ".join(["%s"] * len(columns))
+    names = [*_NEW_EVENT_VALUES, *_NEW_EVENT_CONSTANTS]
+    columns = ", ".join(quote(str(_concrete_field(name).column)) for name in names)
+    values = ", ".join(
+        ["%s"] * len(_NEW_EVENT_VALUES) + [_literal(v) for v in _NEW_EVENT_CONSTANTS.values()]
+    )
     # The unique index on event_id decides, even between concurrent requests: the
     # second insert waits for the first to commit, then does nothing.
-    sql = (
-        f"INSERT INTO {table} ({names}) VALUES ({values}) "  # noqa: S608 - names quoted, values bound
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({values}) "  # noqa: S608 - names quoted, values bound, constants ours
         f"ON CONFLICT ({quote('event_id')}) DO NOTHING RETURNING {quote('id')}"
     )
-    return sql, tuple(columns)
+
+
+@functools.cache
+def _prepared(name: str) -> Field[Any, Any]:
+    """A field whose value needs the backend's preparation (JSON, datetimes on SQLite)."""
+    return _concrete_field(name)
 
 
 def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
@@ -105,28 +126,20 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     and result stay as they are.
     """
     received_at = timezone.now()
-    row: dict[str, Any] = {
-        "event_id": delivery.event_id,
-        "type": delivery.type,
-        "status": WebhookEvent.Status.RECEIVED,
-        "upstream_order_id": delivery.upstream_order_id,
-        "external_id": delivery.external_id,
-        "payload": delivery.payload,
-        "key_count": delivery.key_count,
-        "occurred_at": delivery.occurred_at,
-        "received_at": received_at,
-        "attempts": 0,
-        "duplicate_count": 0,
-        "keys_stored": 0,
-        "error": "",
-        "traceback": "",
-    }
-    sql, columns = _insert_sql()
-    params = [_concrete_field(name).get_db_prep_save(row[name], connection) for name in columns]
+    params = [
+        delivery.event_id,
+        delivery.type,
+        delivery.upstream_order_id,
+        delivery.external_id,
+        _prepared("payload").get_db_prep_save(delivery.payload, connection),
+        delivery.key_count,
+        _prepared("occurred_at").get_db_prep_save(delivery.occurred_at, connection),
+        _prepared("received_at").get_db_prep_save(received_at, connection),
+    ]
     # One statement, so no transaction of its own: in autocommit (a request) this is one
     # round trip to the database instead of BEGIN, INSERT, COMMIT.
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_insert_sql(), params)
         inserted = cursor.fetchone()
     if inserted is None:
         stored = WebhookEvent.objects.filter(event_id=delivery.event_id)
