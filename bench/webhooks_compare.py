@@ -6,7 +6,9 @@ Run:  .venv/bin/python bench/webhooks_compare.py [--clients 16 64] [--rounds 3]
 The floor is a bare Django view (bench/webhooks_floor.py) served by the same gunicorn
 workers as the receiver: it verifies the Standard Webhooks HMAC and INSERTs the body as
 one row. Both get the same deliveries (fresh event ids for each), signed at send time,
-from the same pool of keep-alive httpx clients over 127.0.0.1, in interleaved rounds
+over the same number of keep-alive connections to 127.0.0.1 (one asyncio loop writing
+HTTP/1.1 by hand, so the load generator takes little of the cores the servers share;
+`--client httpx` sends from a thread per connection instead), in interleaved rounds
 (project then floor, floor then project, ...), at each client count.
 
 Then:
@@ -47,6 +49,12 @@ from bench.harness import Context, Result, comparison, option  # noqa: E402
 option("--webhooks-clients", type=int, nargs="+", default=[16, 64], help="webhook client threads")
 option("--webhooks-rounds", type=int, default=3, help="interleaved webhook rounds per count")
 option("--webhooks-per-round", type=int, default=1000, help="webhook deliveries per round")
+option(
+    "--webhooks-client",
+    choices=hooks.CLIENT_KINDS,
+    default="raw",
+    help="how webhook deliveries are sent (see bench/bench_webhooks.py)",
+)
 
 FLOOR_PATH = "/bench/floor"
 RECEIVER_PATH = "/hooks/licendi"
@@ -142,9 +150,17 @@ def time_steps(secret: str, bodies: list[bytes]) -> dict[str, float]:
 
 
 def run_round(
-    port: int, secret: str, bodies: list[bytes], clients: int, deadline: float, path: str
+    port: int,
+    secret: str,
+    bodies: list[bytes],
+    clients: int,
+    deadline: float,
+    path: str,
+    client: str = "raw",
 ):
-    results, wall = hooks.send_all(port, secret, bodies, clients, deadline, path=path)
+    results, wall = hooks.send_all(
+        port, secret, bodies, clients, deadline, path=path, client=client
+    )
     acked = [r for r in results if r[0] == 200]
     refused = [f"{status} {detail}".strip() for status, _, detail in results if status != 200]
     return len(acked), wall, [ms(r[1]) for r in acked], refused
@@ -153,6 +169,9 @@ def run_round(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
+    parser.add_argument(
+        "--client", choices=hooks.CLIENT_KINDS, default="raw", help="how deliveries are sent"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per count")
     parser.add_argument("--per-round", type=int, default=1500, help="deliveries per round")
     parser.add_argument("--web-workers", type=int, default=4)
@@ -172,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     from bench.common import ensure_database
 
     ensure_database(database_url)
-    sends = args.rounds * len(args.clients) * args.per_round
+    # Before the timed rounds each target answers a few real deliveries per gunicorn
+    # thread, so that every thread has opened its database connection and loaded what it
+    # loads lazily (the secrets' verifier) for both targets, not for the first one timed.
+    warm = args.web_workers * args.web_threads * 4
+    sends = args.rounds * len(args.clients) * args.per_round + warm
     secret, events, _ = hooks.prepare(SimpleNamespace(unique=sends + args.steps, seed=args.seed))
     create_floor_table()
 
@@ -205,10 +228,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         hooks.wait_for_port(port, min(deadline, time.monotonic() + 60))
         hooks.warm_up(port, args.web_workers * 4, deadline)
+        for name, path, warm_bodies in (
+            ("project", RECEIVER_PATH, bodies[-warm:]),
+            ("floor", FLOOR_PATH, floor_bodies[-warm:]),
+        ):
+            acked, _, _, refused = run_round(
+                port, secret, warm_bodies, max(args.clients), deadline, path, args.client
+            )
+            failed[name].update(refused)
+            if name == "project":
+                acked_project += acked
         print(
             f"\ngunicorn {args.web_workers} workers x {args.web_threads} threads, "
             f"127.0.0.1:{port}; "
-            f"{args.rounds} interleaved rounds of {args.per_round} deliveries per target"
+            f"{args.rounds} interleaved rounds of {args.per_round} deliveries per target, "
+            f"sent by the {args.client!r} client"
         )
         offset = 0
         for clients in args.clients:
@@ -224,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                     plan.reverse()
                 for name, path, chunk_bodies in plan:
                     acked, wall, latencies, refused = run_round(
-                        port, secret, chunk_bodies, clients, deadline, path
+                        port, secret, chunk_bodies, clients, deadline, path, args.client
                     )
                     failed[name].update(refused)
                     if name == "project":
@@ -271,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["applied_per_s"] = (stored - leftover) / max(seconds, 1e-9)
         summary["worker_concurrency"] = args.worker_concurrency
         summary["web"] = f"{args.web_workers}x{args.web_threads}"
+        summary["client"] = args.client
         print(
             f"\nworker ({args.worker_concurrency} processes) applied {stored - leftover} events: "
             f"{(stored - leftover) / max(seconds, 1e-9):.0f} events/s from first to last "
@@ -323,6 +358,8 @@ def webhooks(ctx: Context) -> list[Result]:
             str(ctx.args.webhooks_per_round),
             "--clients",
             *map(str, ctx.args.webhooks_clients),
+            "--client",
+            ctx.args.webhooks_client,
         ]
         subprocess.run(command, env=env, check=False, stdout=sys.stderr)
         if not out.exists():
@@ -365,7 +402,10 @@ def results_of(ctx: Context, summary: dict) -> list[Result]:
     )
     steps = ", ".join(f"{name} {value:.0f} µs" for name, value in summary["steps"].items())
     ctx.note(f"webhooks: one acknowledgement step by step (in process, medians): {steps}")
-    ctx.note(f"webhooks: gunicorn {summary.get('web')} (workers x threads), 127.0.0.1")
+    ctx.note(
+        f"webhooks: gunicorn {summary.get('web')} (workers x threads), 127.0.0.1; deliveries "
+        f"sent by the {summary.get('client', 'httpx')!r} client (bench/bench_webhooks.py)"
+    )
     lost = {name: n for name, n in summary.get("not_acknowledged", {}).items() if n}
     if lost:
         ctx.note(f"webhooks: deliveries not answered 200 (a sender retries them): {lost}")
