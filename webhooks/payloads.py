@@ -14,6 +14,7 @@ and `data.keys[].key` (or `data.keys[]` when a key comes as a bare string).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -115,11 +116,23 @@ def encrypt_payload(document: Any) -> tuple[Any, int]:
     return walk.copy(document, ()), walk.keys
 
 
-def storable_payload(document: Any) -> tuple[Any, int]:
+# In a UTF-8 body json.loads accepted, U+0000 and surrogates can only come from \u
+# escapes (raw control characters are refused by the decoder, raw surrogates are not
+# UTF-8), so a body without such an escape needs no check of each string. One that has
+# one (a valid pair, or an escaped backslash followed by "u0000"), and a body in UTF-16 or
+# UTF-32 (which json.loads also reads: a NUL byte in it), is checked string by string.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def storable_payload(document: Any, body: bytes | None = None) -> tuple[Any, int]:
     """`encrypt_payload` of a delivery body in the same single pass that refuses what the
     database cannot store: raises Unstorable for U+0000 or a lone surrogate in any string
-    or name, before that string is encrypted. Decimal numbers are stored as floats."""
-    walk = _Walk(crypto.encrypt, check=True)
+    or name, before that string is encrypted. Decimal numbers are stored as floats.
+
+    `body`, the bytes `document` was decoded from (strictly, by json.loads), lets a body
+    without any \\u0000 or \\uD800-\\uDFFF escape skip the check of each string."""
+    check = body is None or b"\x00" in body or _UNSTORABLE_ESCAPE.search(body) is not None
+    walk = _Walk(crypto.encrypt, check=check)
     return walk.copy(document, ()), walk.keys
 
 

@@ -137,7 +137,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
         document = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
         if not isinstance(document, dict):
             raise Refused(400, "the body is not a JSON object")
-        stored, key_count = payloads.storable_payload(document)
+        stored, key_count = payloads.storable_payload(document, body)
     except payloads.Unstorable as exc:
         # Refused here so that it stays a 400 instead of failing in the database.
         raise Refused(400, "the body contains characters that cannot be stored") from exc

@@ -125,6 +125,9 @@ def test_malformed_headers_are_a_400(client, endpoint_secret, change):
         b'{"id": "evt_nul", "type": "ping", "data": {"x": "a\\u0000b"}}',
         b'{"id": "evt_sur", "type": "ping", "data": {"x": "\\ud800"}}',
         b'{"id": "evt_\\ud800", "type": "ping"}',
+        b'{"id": "evt_upper", "type": "ping", "data": {"\\uDC00": 1}}',
+        # json.loads reads UTF-16 too: its escapes are not the UTF-8 bytes of "\\u0000".
+        '{"id": "evt_u16", "type": "ping", "data": {"x": "a\\u0000b"}}'.encode("utf-16"),
         b'{"id": "evt_ka", "type": "key.assigned", "data": {"orderId": "ord-1", "sku": "1"}}',
         b'{"id": "evt_od", "type": "order.delivered", "data": {"orderId": "ord-1", "keys": 3}}',
         b'{"id": "evt_oid", "type": "order.delivered", "data": {"orderId": ["x"], "keys": []}}',
@@ -136,6 +139,25 @@ def test_malformed_signed_bodies_are_a_400_never_a_500(post_signed, body, settin
     response = post_signed(body)
     assert response.status_code == 400
     assert not WebhookEvent.objects.exists()
+
+
+def test_escapes_of_storable_text_and_numbers_are_stored_as_decoded(post_signed):
+    """A valid surrogate pair and an escaped backslash before "u0000" are ordinary text,
+    and numbers keep the value JSON gives them (decimals as floats), though the body is
+    read with exact decimals for the contract check."""
+    body = (
+        b'{"id": "evt_text", "type": "key.assigned", "createdAt": "2026-11-26T09:15:00Z", '
+        b'"data": {"orderId": "ord-\\ud83d\\ude00", "sku": "S", "key": "K\\\\u0000", '
+        b'"price": 12.10, "qty": 3, "ratio": 1e-7}}'
+    )
+    assert post_signed(body).status_code == 200
+    event = WebhookEvent.objects.get(event_id="evt_text")
+    assert event.upstream_order_id == "ord-\U0001f600"
+    data = event.payload["data"]
+    assert (data["price"], data["qty"], data["ratio"]) == (12.1, 3, 1e-7)
+    assert isinstance(data["price"], float)
+    assert [key.key for key in receiver.payloads.stored_keys(event.payload)] == ["K\\u0000"]
+    assert event.occurred_at is not None
 
 
 def test_a_wrong_secret_is_a_401_logged_without_the_body(post_signed, caplog):
