@@ -75,6 +75,27 @@ def create_floor_table() -> None:
     connection.close()
 
 
+def group_cpu_seconds(pgid: int) -> float | None:
+    """User + system CPU seconds of every live process in a process group (Linux /proc:
+    gunicorn's master and workers, started in a session of their own); None elsewhere."""
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def ms(seconds: float) -> float:
     return seconds * 1000
 
@@ -246,7 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         offset = 0
         for clients in args.clients:
-            totals = {name: {"acked": 0, "wall": 0.0, "lat": []} for name in ("project", "floor")}
+            totals = {
+                name: {"acked": 0, "wall": 0.0, "lat": [], "cpu": 0.0}
+                for name in ("project", "floor")
+            }
             for round_no in range(args.rounds):
                 chunk = slice(offset, offset + args.per_round)
                 offset += args.per_round
@@ -257,9 +281,13 @@ def main(argv: list[str] | None = None) -> int:
                 if round_no % 2:
                     plan.reverse()
                 for name, path, chunk_bodies in plan:
+                    cpu_before = group_cpu_seconds(web.pid)
                     acked, wall, latencies, refused = run_round(
                         port, secret, chunk_bodies, clients, deadline, path, args.client
                     )
+                    cpu_after = group_cpu_seconds(web.pid)
+                    if cpu_before is not None and cpu_after is not None:
+                        totals[name]["cpu"] += cpu_after - cpu_before
                     failed[name].update(refused)
                     if name == "project":
                         acked_project += acked
@@ -273,18 +301,26 @@ def main(argv: list[str] | None = None) -> int:
                     statistics.median(t["lat"]),
                     hooks.percentile(t["lat"], 0.99),
                 )
-            rows.append((clients, figures))
-            summary["rows"].append({"clients": clients, **figures})
+            # The web processes' own CPU per acknowledgement: what each view costs, whatever
+            # else the machine runs (its wall-clock figures above are not).
+            cpu_ms = {
+                name: 1000 * t["cpu"] / t["acked"] if t["acked"] and t["cpu"] else None
+                for name, t in totals.items()
+            }
+            rows.append((clients, figures, cpu_ms))
+            summary["rows"].append({"clients": clients, **figures, "cpu_ms": cpu_ms})
 
         print(
             f"\n{'clients':>7} | {'project acks/s':>14} | {'p50 ms':>6} | {'p99 ms':>6} | "
-            f"{'floor acks/s':>12} | {'p50 ms':>6} | {'p99 ms':>6} | {'of floor':>8}"
+            f"{'floor acks/s':>12} | {'p50 ms':>6} | {'p99 ms':>6} | {'of floor':>8} | "
+            f"web CPU ms/ack project / floor"
         )
-        for clients, f in rows:
+        for clients, f, cpu_ms in rows:
             (pa, p50, p99), (fa, f50, f99) = f["project"], f["floor"]
+            cpu = " / ".join("-" if v is None else f"{v:.2f}" for v in cpu_ms.values())
             print(
                 f"{clients:>7} | {pa:>14.0f} | {p50:>6.1f} | {p99:>6.1f} | {fa:>12.0f} | "
-                f"{f50:>6.1f} | {f99:>6.1f} | {pa / fa:>7.0%}"
+                f"{f50:>6.1f} | {f99:>6.1f} | {pa / fa:>7.0%} | {cpu}"
             )
         for name, kinds in failed.items():
             if kinds:
@@ -390,6 +426,18 @@ def results_of(ctx: Context, summary: dict) -> list[Result]:
                 f"ack latency p99, {clients} clients", p99, floor_p99, "ms", reference_label=floor
             )
         )
+        cpu_ms = row.get("cpu_ms") or {}
+        if cpu_ms.get("project") and cpu_ms.get("floor"):
+            results.append(
+                Result(
+                    f"gunicorn CPU per acknowledgement, {clients} clients",
+                    cpu_ms["project"],
+                    cpu_ms["floor"],
+                    "ms",
+                    reference_label=floor,
+                    note="user + system time of the web processes over the rounds",
+                )
+            )
     results.append(
         Result(
             "events applied by the worker",
