@@ -91,14 +91,22 @@ def kept_for(seconds: int, name: str, compute: Callable[[], T]) -> T:
     return _cached(lambda: f"list-cache:{name}", compute, seconds)
 
 
-def kept_count(scope: str, rows: QuerySet[Any]) -> int:
-    """The number of `rows`, counted once per change of the scope for each distinct query
-    (the SQL with its parameters is the key: each filter combination has its own count)."""
+def query_digest(rows: QuerySet[Any]) -> str | None:
+    """A key for the query of `rows` (its SQL with its parameters), None when it selects
+    nothing without asking the database."""
     if rows.query.is_empty():
-        return 0
+        return None
     try:
         sql, params = rows.query.sql_with_params()
     except EmptyResultSet:
+        return None
+    return hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
+
+
+def kept_count(scope: str, rows: QuerySet[Any]) -> int:
+    """The number of `rows`, counted once per change of the scope for each distinct query
+    (the SQL with its parameters is the key: each filter combination has its own count)."""
+    digest = query_digest(rows)
+    if digest is None:
         return 0
-    digest = hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
     return kept(scope, f"count:{digest}", rows.count)
