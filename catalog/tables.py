@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 from urllib.parse import quote
 
 import django_tables2 as tables
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import CharField, F, Func, QuerySet, Value
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS, urlencode
@@ -129,14 +128,7 @@ class CombinationTable(BaseTable):
         index) are sorted instead."""
         if not self.sort_matches:
             return queryset, False  # the column's order_by: product__name, order_sku
-        name: Any = Func(
-            F("product__name"),
-            Value(""),
-            template="(%(expressions)s)",
-            arg_joiner=" || ",
-            output_field=CharField(),
-        )
-        keys = (name, F("order_sku"))
+        keys = (selectors.name_sort_key("product__"), F("order_sku"))
         ordering = [key.desc() if is_descending else key.asc() for key in keys]
         return queryset.order_by(*ordering), True
 
