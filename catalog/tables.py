@@ -15,6 +15,7 @@ from django.utils.http import RFC3986_SUBDELIMS, urlencode
 from backoffice.tables import (
     BadgeColumn,
     BaseTable,
+    BooleanColumn,
     DateTimeColumn,
     MoneyColumn,
     SelectColumn,
@@ -58,7 +59,7 @@ class CombinationTable(BaseTable):
     margin_percent = tables.Column(
         verbose_name="Margin %", attrs={"td": {"class": "money"}, "th": {"class": "money"}}
     )
-    in_stock = tables.BooleanColumn(verbose_name="Stock", orderable=False)
+    in_stock = BooleanColumn(verbose_name="Stock", orderable=False)
     rule = tables.Column(
         accessor="priced_by_rule", verbose_name="Priced by", orderable=False, default="RRP"
     )
@@ -300,7 +301,7 @@ class PricingRuleTable(BaseTable):
     scope = BadgeColumn()
     target = tables.Column(accessor="target_label", verbose_name="Applies to", orderable=False)
     rule = tables.Column(empty_values=(), verbose_name="Selling price", orderable=False)
-    is_active = tables.BooleanColumn(verbose_name="Active")
+    is_active = BooleanColumn(verbose_name="Active")
     updated_at = DateTimeColumn(verbose_name="Changed")
     updated_by = tables.Column(verbose_name="By", default="—", orderable=False)
     actions = tables.Column(empty_values=(), verbose_name="", orderable=False)
