@@ -72,7 +72,13 @@ class CombinationFilter(ListFilterSet):
         if self.search_products_within is not None:
             # Every one of these products matches the search (see searched_products).
             return queryset.filter(product_id__in=self.search_products_within)
-        return queryset.filter(product__in=self.searched_products().values("pk"))
+        products = Product.objects.filter(self.product_match(value)).values("pk")
+        return queryset.filter(product__in=products)
+
+    @staticmethod
+    def product_match(value: str) -> Q:
+        """Products named, branded or with a sku starting like `value` (stripped)."""
+        return Q(name__icontains=value) | Q(brand__icontains=value) | Q(sku__startswith=value)
 
     # Set by the list page to the first matching products in name order, so that a page
     # of a search is read from them rather than from every match (ProductListView).
@@ -86,9 +92,7 @@ class CombinationFilter(ListFilterSet):
         value = (self.form.cleaned_data.get("q") or "").strip()
         if not value or "::" in value:
             return None
-        return Product.objects.filter(
-            Q(name__icontains=value) | Q(brand__icontains=value) | Q(sku__startswith=value)
-        )
+        return Product.objects.filter(self.product_match(value))
 
     def rows_within(self, products: list[int]) -> QuerySet[Combination]:
         """The filtered rows, with the search answered by `products` (matching products)."""
