@@ -52,6 +52,8 @@ class ProductListView(ListPageView):
     # A search's page is read from its first matching products by name when the page
     # ends within this many rows (deeper pages read every match).
     SEARCH_WINDOW_MAX = 1000
+    # ... and when the search lists more rows than this (fewer are sorted in no time).
+    SEARCH_WINDOW_MIN_ROWS = 500
 
     def get_filterset(self) -> CombinationFilter | None:
         self.filterset = cast("CombinationFilter | None", super().get_filterset())
@@ -63,7 +65,7 @@ class ProductListView(ListPageView):
         table = CombinationTable(rows, sort_matches=few)
         self.full_rows: QuerySet[Combination] | None = None
         if few and self.request.method == "GET":
-            within = self.search_page_rows(table)
+            within = self.search_page_rows(table, count)
             if within is not None:
                 self.full_rows = rows
                 table = CombinationTable(within, sort_matches=few)
@@ -71,7 +73,9 @@ class ProductListView(ListPageView):
             table.columns.hide("select")
         return table
 
-    def search_page_rows(self, table: CombinationTable) -> QuerySet[Combination] | None:
+    def search_page_rows(
+        self, table: CombinationTable, count: int | None
+    ) -> QuerySet[Combination] | None:
         """For a search listed by product name: the rows of its first matching products,
         enough for the page asked for (None: read the page from every match).
 
@@ -85,7 +89,12 @@ class ProductListView(ListPageView):
         if products is None or sort_from(self.request, table) not in ([], ["name"]):
             return None
         end = page_number_from(self.request, table) * per_page_from(self.request, table)
-        if end > self.SEARCH_WINDOW_MAX:
+        # The window costs a query of its own: worth it when it leaves most matches out.
+        if (
+            end > self.SEARCH_WINDOW_MAX
+            or count is None
+            or count <= max(end, self.SEARCH_WINDOW_MIN_ROWS)
+        ):
             return None
         within = selectors.first_products_by_name(products, end)
         if within is None or self.filterset is None:

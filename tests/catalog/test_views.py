@@ -399,7 +399,15 @@ def _search_pages(client, params: dict, pages: int) -> list[str]:
     return shown
 
 
-def test_a_search_page_is_read_from_its_first_products_by_name(synced, client_for):
+@pytest.fixture
+def search_window(monkeypatch):
+    """The search window for the few matches of the test catalog (200 products)."""
+    from catalog.views import ProductListView
+
+    monkeypatch.setattr(ProductListView, "SEARCH_WINDOW_MIN_ROWS", 0)
+
+
+def test_a_search_page_is_read_from_its_first_products_by_name(synced, client_for, search_window):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -424,8 +432,19 @@ def test_a_search_page_is_read_from_its_first_products_by_name(synced, client_fo
     assert _search_pages(client, {"q": "Microsoft", "per_page": 25}, pages) == expected
 
 
+def test_a_search_with_few_matches_sorts_them_all_without_a_window(synced, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("Viewer")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"q": "Microsoft", "per_page": 25})
+    assert not [q for q in queries.captured_queries if '"catalog_product"."name" AS' in q["sql"]]
+    assert _order_skus(response) == _search_expected("Microsoft")[:25]
+
+
 def test_a_search_page_whose_first_products_list_nothing_is_read_from_every_match(
-    synced, client_for
+    synced, client_for, search_window
 ):
     # The first matching products by name have no combination in stock: a page read from
     # them alone would be short, so it is read again from every match.
