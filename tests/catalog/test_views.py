@@ -465,3 +465,34 @@ def test_a_search_page_whose_first_products_list_nothing_is_read_from_every_matc
     assert response.context["table"].page.paginator.count == len(expected)
     pages = -(-len(expected) // 25)
     assert _search_pages(client, params, pages) == expected
+
+
+def test_a_search_window_keeps_its_products_until_the_catalog_changes(
+    synced, client_for, search_window, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.signals import combinations_changed
+
+    def products_read(queries) -> int:
+        return len([q for q in queries if '"catalog_product"."name" AS "name"' in q["sql"]])
+
+    client = client_for("Viewer")
+    params = {"q": "Microsoft", "per_page": 25}
+    with CaptureQueriesContext(connection) as first:
+        client.get(LIST, params)
+    with CaptureQueriesContext(connection) as again:
+        response = client.get(LIST, {**params, "page": 2})
+    assert (products_read(first), products_read(again)) == (1, 0)
+    assert _order_skus(response) == _search_expected("Microsoft")[25:50]
+
+    # A sync renames the last matching product so that it sorts first.
+    last = Product.objects.filter(name__icontains="Microsoft").order_by("-name").first()
+    assert last is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        Product.objects.filter(pk=last.pk).update(name="AAA Microsoft first")
+        combinations_changed.send(sender=Combination, combination_ids=None)
+    response = client.get(LIST, params)
+    assert _order_skus(response) == _search_expected("Microsoft")[:25]
+    assert _order_skus(response)[0].split("::")[0] == last.sku
