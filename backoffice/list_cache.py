@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
@@ -36,8 +36,14 @@ T = TypeVar("T")
 KEEP_SECONDS = 6 * 3600
 
 
+def _prefix() -> str:
+    """Keys name the database, so that processes sharing a cache but not a database (a
+    bench run beside a test run) never read each other's values."""
+    return f"list-cache:{connection.settings_dict['NAME']}"
+
+
 def _version_key(scope: str) -> str:
-    return f"list-cache:{scope}:version"
+    return f"{_prefix()}:{scope}:version"
 
 
 def scope_version(scope: str) -> str:
@@ -82,13 +88,13 @@ def _cached(key: Callable[[], str], compute: Callable[[], T], timeout: int) -> T
 def kept(scope: str, name: str, compute: Callable[[], T]) -> T:
     """`compute()` as of the scope's last change, computed once per change."""
     return _cached(
-        lambda: f"list-cache:{scope}:{scope_version(scope)}:{name}", compute, KEEP_SECONDS
+        lambda: f"{_prefix()}:{scope}:{scope_version(scope)}:{name}", compute, KEEP_SECONDS
     )
 
 
 def kept_for(seconds: int, name: str, compute: Callable[[], T]) -> T:
     """`compute()` at most `seconds` old, for values no writer announces (suggestions)."""
-    return _cached(lambda: f"list-cache:{name}", compute, seconds)
+    return _cached(lambda: f"{_prefix()}:{name}", compute, seconds)
 
 
 def query_digest(rows: QuerySet[Any]) -> str | None:
