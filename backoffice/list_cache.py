@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
@@ -36,8 +36,14 @@ T = TypeVar("T")
 KEEP_SECONDS = 6 * 3600
 
 
+def _prefix() -> str:
+    """Keys name the database, so that processes sharing a cache but not a database (a
+    bench run beside a test run) never read each other's values."""
+    return f"list-cache:{connection.settings_dict['NAME']}"
+
+
 def _version_key(scope: str) -> str:
-    return f"list-cache:{scope}:version"
+    return f"{_prefix()}:{scope}:version"
 
 
 def scope_version(scope: str) -> str:
@@ -82,23 +88,31 @@ def _cached(key: Callable[[], str], compute: Callable[[], T], timeout: int) -> T
 def kept(scope: str, name: str, compute: Callable[[], T]) -> T:
     """`compute()` as of the scope's last change, computed once per change."""
     return _cached(
-        lambda: f"list-cache:{scope}:{scope_version(scope)}:{name}", compute, KEEP_SECONDS
+        lambda: f"{_prefix()}:{scope}:{scope_version(scope)}:{name}", compute, KEEP_SECONDS
     )
 
 
 def kept_for(seconds: int, name: str, compute: Callable[[], T]) -> T:
     """`compute()` at most `seconds` old, for values no writer announces (suggestions)."""
-    return _cached(lambda: f"list-cache:{name}", compute, seconds)
+    return _cached(lambda: f"{_prefix()}:{name}", compute, seconds)
+
+
+def query_digest(rows: QuerySet[Any]) -> str | None:
+    """A key for the query of `rows` (its SQL with its parameters), None when it selects
+    nothing without asking the database."""
+    if rows.query.is_empty():
+        return None
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
 
 
 def kept_count(scope: str, rows: QuerySet[Any]) -> int:
     """The number of `rows`, counted once per change of the scope for each distinct query
     (the SQL with its parameters is the key: each filter combination has its own count)."""
-    if rows.query.is_empty():
+    digest = query_digest(rows)
+    if digest is None:
         return 0
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:
-        return 0
-    digest = hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()
     return kept(scope, f"count:{digest}", rows.count)

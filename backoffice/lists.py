@@ -62,6 +62,11 @@ def per_page_from(request: HttpRequest, table: BaseTable) -> int:
     return wanted if wanted in PER_PAGE_CHOICES else default
 
 
+def page_number_from(request: HttpRequest, table: BaseTable) -> int:
+    """The page asked for (1 when none or not a positive number; not capped to the end)."""
+    return min(_positive_int(request.GET.get(table.prefixed_page_field)) or 1, MAX_PAGE)
+
+
 def sort_from(request: HttpRequest, table: BaseTable) -> list[str]:
     keys: list[str] = []
     for raw in request.GET.getlist(table.prefixed_order_by_field)[:5]:
@@ -98,11 +103,10 @@ def configure_table(
     if sort:
         table.order_by = sort
     if paginate:
-        number = _positive_int(request.GET.get(table.prefixed_page_field)) or 1
         table.paginator = paginator_class(
             table.rows, per_page_from(request, table), **paginator_kwargs
         )
-        table.page = table.paginator.get_page(min(number, MAX_PAGE))
+        table.page = table.paginator.get_page(page_number_from(request, table))
     return table
 
 

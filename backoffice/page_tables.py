@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.utils.html import format_html_join
 
 from .models import AuditEvent
-from .tables import BadgeColumn, BaseTable, DateTimeColumn
+from .tables import BadgeColumn, BaseTable, BooleanColumn, DateTimeColumn
 
 
 class AuditEventTable(BaseTable):
@@ -32,7 +32,7 @@ class StaffUserTable(BaseTable):
     full_name = tables.Column(accessor="get_full_name", verbose_name="Name", orderable=False)
     email = tables.Column()
     roles = tables.Column(accessor="pk", verbose_name="Roles", orderable=False)
-    is_active = tables.BooleanColumn(verbose_name="Active")
+    is_active = BooleanColumn(verbose_name="Active")
     last_login = DateTimeColumn()
 
     class Meta(BaseTable.Meta):

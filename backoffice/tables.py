@@ -26,6 +26,7 @@ import django_tables2 as tables
 from django.db import models
 from django.template import Context
 from django.template.base import render_value_in_context
+from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -57,6 +58,18 @@ class MoneyColumn(tables.Column):
 
     def render(self, value: Decimal | None) -> str:
         return money_text(value, self.currency)
+
+
+class BooleanColumn(tables.BooleanColumn):
+    """django-tables2's BooleanColumn (a span classed "true"/"false" holding the yes or no
+    mark), with its two spans written once per column rather than once per cell."""
+
+    def render(self, value: Any, record: Any, bound_column: Any) -> SafeString:
+        spans = self.__dict__.get("_spans")
+        if spans is None:
+            write = super().render
+            spans = self._spans = {flag: write(flag, None, bound_column) for flag in (True, False)}
+        return cast(SafeString, spans[self._get_bool_value(record, value, bound_column)])
 
 
 class DateTimeColumn(tables.Column):
@@ -100,6 +113,21 @@ class BadgeColumn(tables.Column):
         if value is None:
             return None  # an empty cell
         return badges.label(self.key_for(owner, name), value)
+
+
+def pk_url(viewname: str) -> Callable[[Any], str]:
+    """`reverse(viewname, args=[pk])` for a URL whose one argument is an `<int:pk>`, as a
+    function of the pk: one reverse() when made (per table), then a join per row.
+    reverse() is some 50 µs, and a list links every row."""
+    marker = "918273645"
+    head, found, tail = reverse(viewname, args=[int(marker)]).partition(marker)
+    if not found:
+        raise ValueError(f"{viewname} does not take an integer pk")
+
+    def url(pk: Any) -> str:
+        return f"{head}{int(pk)}{tail}"
+
+    return url
 
 
 def _escape(text: Any) -> str:
@@ -184,7 +212,12 @@ class BaseTable(tables.Table):
             display = False
             if model is not None:
                 field = accessor.get_field(model)  # None for an annotation
-                display = bool(field is not None and getattr(field, "choices", None))
+                # A badge reads the raw value itself: its choice label is not needed.
+                display = bool(
+                    field is not None
+                    and getattr(field, "choices", None)
+                    and not isinstance(column, BadgeColumn)
+                )
             attrs = dict(self.attrs)
             attrs.update(dict(column.attrs))
             td = attrs.get("td", attrs.get("cell", {}))

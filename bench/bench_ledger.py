@@ -35,8 +35,10 @@ def fill(entries: int, seed: int) -> dict:
     """Refill the ledger with a consistent balanceAfter chain over one year, plus POs."""
     from django.db import connection
 
+    from backoffice.list_cache import scope_changed
     from orders.models import PurchaseOrder
     from wallet.models import LedgerEntry
+    from wallet.selectors import LEDGER_SCOPE
     from wallet.services import POSITION_STEP
 
     rng = random.Random(seed)
@@ -90,6 +92,7 @@ def fill(entries: int, seed: int) -> dict:
     started = time.perf_counter()
     LedgerEntry.objects.bulk_create(rows, batch_size=5000)
     PurchaseOrder.objects.bulk_create(pos, batch_size=5000)
+    scope_changed(LEDGER_SCOPE)  # bulk_create sends no post_save
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE wallet_ledgerentry")

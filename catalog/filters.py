@@ -69,10 +69,38 @@ class CombinationFilter(ListFilterSet):
         # plan a semi-join instead of walking the name index past every row.
         if "::" in value:
             return queryset.filter(order_sku__startswith=value)
-        products = Product.objects.filter(
-            Q(name__icontains=value) | Q(brand__icontains=value) | Q(sku__startswith=value)
-        ).values("pk")
+        if self.search_products_within is not None:
+            # Every one of these products matches the search (see searched_products).
+            return queryset.filter(product_id__in=self.search_products_within)
+        products = Product.objects.filter(self.product_match(value)).values("pk")
         return queryset.filter(product__in=products)
+
+    @staticmethod
+    def product_match(value: str) -> Q:
+        """Products named, branded or with a sku starting like `value` (stripped)."""
+        return Q(name__icontains=value) | Q(brand__icontains=value) | Q(sku__startswith=value)
+
+    # Set by the list page to the first matching products in name order, so that a page
+    # of a search is read from them rather than from every match (ProductListView).
+    search_products_within: list[int] | None = None
+
+    def searched_products(self) -> QuerySet[Product] | None:
+        """The products a valid search by name, brand or sku selects (None: no such
+        search; a value naming options filters combinations instead)."""
+        if not self.is_valid():
+            return None
+        value = (self.form.cleaned_data.get("q") or "").strip()
+        if not value or "::" in value:
+            return None
+        return Product.objects.filter(self.product_match(value))
+
+    def rows_within(self, products: list[int]) -> QuerySet[Combination]:
+        """The filtered rows, with the search answered by `products` (matching products)."""
+        self.search_products_within = products
+        try:
+            return self.filter_queryset(self.queryset.all())
+        finally:
+            self.search_products_within = None
 
     def filter_below_margin(
         self, queryset: QuerySet[Combination], name: str, value: bool | None

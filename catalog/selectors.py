@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import CharField, F, Func, Prefetch, Q, QuerySet, Value
 from django.shortcuts import get_object_or_404
 
-from backoffice.list_cache import kept
+from backoffice.list_cache import kept, query_digest
 
 from .models import Category, Combination, PriceChange, PricingRule, Product, SyncRun
 
@@ -42,6 +42,53 @@ def below_min_margin(path: str = "") -> Q:
 def combination_list() -> QuerySet[Combination]:
     """Every combination with what the list shows of its product and pricing rule."""
     return Combination.objects.select_related("product", "product__category", *_RULE_JOINS)
+
+
+def name_sort_key(path: str = "") -> Func:
+    """`name || ''`: sorts as the product name does (same collation), but no index serves
+    it, so PostgreSQL sorts the rows it found rather than walk the name index."""
+    return Func(
+        F(f"{path}name"),
+        Value(""),
+        template="(%(expressions)s)",
+        arg_joiner=" || ",
+        output_field=CharField(),
+    )
+
+
+# How many matching products a search keeps in name order (the list's window ends at row
+# 1,000; products named alike past that are read too, up to this many).
+PRODUCTS_BY_NAME_KEPT = 1200
+
+
+def _products_by_name(products: QuerySet[Product]) -> list[tuple[int, str]]:
+    ordered = products.order_by(name_sort_key(), "pk").values_list("pk", "name")
+    return list(ordered[:PRODUCTS_BY_NAME_KEPT])
+
+
+def first_products_by_name(products: QuerySet[Product], count: int) -> list[int] | None:
+    """The ids of the first `count` of `products` in name order, and of every further one
+    named like the last of them; None when that is all of them (or more than are kept).
+
+    A page of combinations sorted by product name comes from these products when each of
+    them has at least one combination listed. The products are found through the name's
+    trigram index and sorted (one narrow query, never a walk along the name index), and
+    kept until the catalog next changes, like the search's row count: paging through a
+    search, or searching again, reads no product.
+    """
+    digest = query_digest(products)
+    if digest is None:
+        return None
+    rows = kept(CATALOG_SCOPE, f"products-by-name:{digest}", lambda: _products_by_name(products))
+    if count >= len(rows):
+        return None
+    last_name = rows[count - 1][1]
+    end = count
+    while end < len(rows) and rows[end][1] == last_name:
+        end += 1
+    if end == len(rows):
+        return None  # every product, or ties running past what is kept: read every match
+    return [pk for pk, _name in rows[:end]]
 
 
 def brand_names() -> list[str]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 from urllib.parse import quote
 
 import django_tables2 as tables
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import CharField, F, Func, QuerySet, Value
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS, urlencode
@@ -16,6 +15,7 @@ from django.utils.http import RFC3986_SUBDELIMS, urlencode
 from backoffice.tables import (
     BadgeColumn,
     BaseTable,
+    BooleanColumn,
     DateTimeColumn,
     MoneyColumn,
     SelectColumn,
@@ -59,7 +59,7 @@ class CombinationTable(BaseTable):
     margin_percent = tables.Column(
         verbose_name="Margin %", attrs={"td": {"class": "money"}, "th": {"class": "money"}}
     )
-    in_stock = tables.BooleanColumn(verbose_name="Stock", orderable=False)
+    in_stock = BooleanColumn(verbose_name="Stock", orderable=False)
     rule = tables.Column(
         accessor="priced_by_rule", verbose_name="Priced by", orderable=False, default="RRP"
     )
@@ -129,14 +129,7 @@ class CombinationTable(BaseTable):
         index) are sorted instead."""
         if not self.sort_matches:
             return queryset, False  # the column's order_by: product__name, order_sku
-        name: Any = Func(
-            F("product__name"),
-            Value(""),
-            template="(%(expressions)s)",
-            arg_joiner=" || ",
-            output_field=CharField(),
-        )
-        keys = (name, F("order_sku"))
+        keys = (selectors.name_sort_key("product__"), F("order_sku"))
         ordering = [key.desc() if is_descending else key.asc() for key in keys]
         return queryset.order_by(*ordering), True
 
@@ -308,7 +301,7 @@ class PricingRuleTable(BaseTable):
     scope = BadgeColumn()
     target = tables.Column(accessor="target_label", verbose_name="Applies to", orderable=False)
     rule = tables.Column(empty_values=(), verbose_name="Selling price", orderable=False)
-    is_active = tables.BooleanColumn(verbose_name="Active")
+    is_active = BooleanColumn(verbose_name="Active")
     updated_at = DateTimeColumn(verbose_name="Changed")
     updated_by = tables.Column(verbose_name="By", default="—", orderable=False)
     actions = tables.Column(empty_values=(), verbose_name="", orderable=False)

@@ -1,4 +1,7 @@
+from typing import Any
+
 import django_tables2 as tables
+from django.utils.html import format_html
 
 from backoffice.tables import (
     BadgeColumn,
@@ -7,16 +10,18 @@ from backoffice.tables import (
     MoneyColumn,
     SelectColumn,
     money_text,
+    pk_url,
 )
 
 from .models import Customer, LicenceKey, PurchaseOrder
 
 
 class PurchaseOrderTable(BaseTable):
-    external_id = tables.Column(verbose_name="PO", linkify=True, empty_values=())
+    # Linked as linkify=True would (get_absolute_url), with one reverse() per table.
+    external_id = tables.Column(verbose_name="PO", empty_values=())
     status = BadgeColumn()
     source = BadgeColumn()
-    customer = tables.Column(linkify=True)
+    customer = tables.Column()
     total = MoneyColumn()
     key_count = tables.Column(verbose_name="Keys")
     upstream_id = tables.Column(verbose_name="Licendi order")
@@ -37,8 +42,16 @@ class PurchaseOrderTable(BaseTable):
         order_by = ("-created_at",)
         row_attrs = {"data-po": lambda record: record.pk}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.po_url = pk_url("orders:po_detail")
+        self.customer_url = pk_url("orders:customer_detail")
+
     def render_external_id(self, record: PurchaseOrder) -> str:
-        return str(record)
+        return format_html('<a href="{}">{}</a>', self.po_url(record.pk), str(record))
+
+    def render_customer(self, value: Customer) -> str:
+        return format_html('<a href="{}">{}</a>', self.customer_url(value.pk), value)
 
     def render_total(self, record: PurchaseOrder) -> str:
         return money_text(record.total, record.currency)

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, Concat
 
 from backoffice import badges
 from backoffice.display import chart_time
+from backoffice.list_cache import kept, query_digest
 from orders.models import PurchaseOrder, missing_details
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
@@ -32,6 +33,12 @@ LEDGER_TYPE = "wallet.LedgerEntry.type"
 
 # Ledger types that point at an upstream order through `reference`.
 ORDER_LINKED_TYPES = (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND)
+
+# The list-cache scope of the ledger: entries are written by the wallet sync and the
+# statement import (wallet.services, which announces its bulk inserts) and, one at a time,
+# by whatever else saves or deletes one (the receivers in WalletConfig.ready). Entries are
+# never edited, so the per-type totals of a filter hold until the next write.
+LEDGER_SCOPE = "ledger"
 
 
 @dataclass(frozen=True)
@@ -190,6 +197,17 @@ def ledger_totals_by_type(entries: QuerySet[LedgerEntry]) -> list[Mapping[str, A
         .order_by("type")
     )
     return [{**row, "label": badges.label(LEDGER_TYPE, row["type"])} for row in rows]
+
+
+def ledger_totals_kept(entries: QuerySet[LedgerEntry]) -> list[Mapping[str, Any]]:
+    """`ledger_totals_by_type(entries)`, computed once per change of the ledger for each
+    distinct query: the unfiltered totals group every entry (100,000 rows: more than the
+    rest of the ledger page together). Only for filters on the entries' own columns: a
+    filter that reads purchase orders (matched / not matched) changes with them."""
+    digest = query_digest(entries)
+    if digest is None:
+        return []
+    return list(kept(LEDGER_SCOPE, f"totals:{digest}", lambda: ledger_totals_by_type(entries)))
 
 
 def ledger_chart_points(*, limit: int = 500) -> list[dict[str, str]]:

@@ -24,8 +24,10 @@ from django.utils import timezone
 
 import licendi
 from backoffice.jobs import enqueue
+from backoffice.list_cache import scope_changed
 from backoffice.upstream import licendi_client
 
+from . import selectors
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
 
 logger = logging.getLogger(__name__)
@@ -249,6 +251,9 @@ def _segment_record(
     # The status row lock serialises writers, so ignore_conflicts only guards the
     # impossible; it keeps a re-read harmless even then.
     LedgerEntry.objects.bulk_create(new_rows, ignore_conflicts=True)
+    if new_rows:
+        # bulk_create sends no post_save: drop the ledger page's kept totals on commit.
+        scope_changed(selectors.LEDGER_SCOPE)
 
     opened = closed = 0
     adjacency_claimed = _claimed_pairs(entries)

@@ -1,12 +1,13 @@
 """Tables of the wallet pages."""
 
+from typing import Any
+
 import django_tables2 as tables
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils.html import format_html
 
 from backoffice.display import format_datetime
-from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn
+from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn, pk_url
 
 from .models import Gap, LedgerEntry
 
@@ -35,6 +36,10 @@ class LedgerTable(BaseTable):
         )
         order_by = ("-created_at",)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.po_url = pk_url("orders:po_detail")
+
     def render_po_number(self, record: LedgerEntry) -> str:
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
             return ""
@@ -42,8 +47,7 @@ class LedgerTable(BaseTable):
         if po_pk is None:
             return format_html('<span class="badge text-bg-warning">{}</span>', "No PO")
         label = getattr(record, "po_number", None) or f"#{po_pk}"
-        url = reverse("orders:po_detail", args=[po_pk])
-        return format_html('<a href="{}">{}</a>', url, label)
+        return format_html('<a href="{}">{}</a>', self.po_url(po_pk), label)
 
     def value_po_number(self, record: LedgerEntry) -> str:
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):

@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+import django_filters
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -70,9 +71,17 @@ class LedgerListView(ListPageView):
     def get_queryset(self) -> QuerySet[LedgerEntry]:
         return selectors.ledger_entries()
 
+    def get_filterset(self) -> django_filters.FilterSet | None:
+        self.filterset = super().get_filterset()
+        return self.filterset
+
     def get_paginator_options(self, rows: QuerySet[LedgerEntry]) -> dict[str, Any]:
         # The per-type totals also give the number of rows: the paginator needs no COUNT.
-        self.totals = selectors.ledger_totals_by_type(rows)
+        # They are kept until the ledger changes, unless the filter reads purchase orders.
+        form = getattr(self.filterset, "form", None)
+        reads_orders = bool(form is not None and form.is_valid() and form.cleaned_data["matched"])
+        totals = selectors.ledger_totals_by_type if reads_orders else selectors.ledger_totals_kept
+        self.totals = totals(rows)
         return {
             "paginator_class": KnownCountPaginator,
             "known_count": sum(row["count"] for row in self.totals),

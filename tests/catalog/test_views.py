@@ -380,3 +380,119 @@ def test_search_results_sorted_by_name_like_the_whole_list(synced, client_for, s
     expected = list(ordered.values_list("order_sku", flat=True)[:100])
     assert len(expected) > 1
     assert _order_skus(response) == expected
+
+
+def _search_expected(term: str, **filters) -> list[str]:
+    from django.db.models import Q
+
+    products = Product.objects.filter(
+        Q(name__icontains=term) | Q(brand__icontains=term) | Q(sku__startswith=term)
+    )
+    rows = Combination.objects.filter(is_active=True, product__in=products, **filters)
+    return list(rows.order_by("product__name", "order_sku").values_list("order_sku", flat=True))
+
+
+def _search_pages(client, params: dict, pages: int) -> list[str]:
+    shown: list[str] = []
+    for number in range(1, pages + 1):
+        shown += _order_skus(client.get(LIST, {**params, "page": number}))
+    return shown
+
+
+@pytest.fixture
+def search_window(monkeypatch):
+    """The search window for the few matches of the test catalog (200 products)."""
+    from catalog.views import ProductListView
+
+    monkeypatch.setattr(ProductListView, "SEARCH_WINDOW_MIN_ROWS", 0)
+
+
+def test_a_search_page_is_read_from_its_first_products_by_name(synced, client_for, search_window):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    expected = _search_expected("Microsoft")
+    assert len(expected) > 60
+    # Two matching products named alike where page 1 of 25 ends: both belong to it.
+    names = list(
+        Product.objects.filter(name__icontains="Microsoft")
+        .order_by("name")
+        .values_list("pk", flat=True)
+    )
+    Product.objects.filter(pk__in=names[23:26]).update(name="Microsoft Same Name")
+    expected = _search_expected("Microsoft")
+    client = client_for("Viewer")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"q": "Microsoft", "per_page": 25})
+    page_sql = [q["sql"] for q in queries.captured_queries if "LIMIT 25" in q["sql"]]
+    assert len(page_sql) == 1 and '"catalog_combination"."product_id" IN (' in page_sql[0]
+    assert _order_skus(response) == expected[:25]
+    pages = -(-len(expected) // 25)
+    assert _search_pages(client, {"q": "Microsoft", "per_page": 25}, pages) == expected
+
+
+def test_a_search_with_few_matches_sorts_them_all_without_a_window(synced, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("Viewer")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, {"q": "Microsoft", "per_page": 25})
+    assert not [q for q in queries.captured_queries if '"catalog_product"."name" AS' in q["sql"]]
+    assert _order_skus(response) == _search_expected("Microsoft")[:25]
+
+
+def test_a_search_page_whose_first_products_list_nothing_is_read_from_every_match(
+    synced, client_for, search_window
+):
+    # The first matching products by name have no combination in stock: a page read from
+    # them alone would be short, so it is read again from every match.
+    first = list(
+        Product.objects.filter(name__icontains="Microsoft")
+        .order_by("name")
+        .values_list("pk", flat=True)[:30]
+    )
+    Combination.objects.filter(product__in=first).update(in_stock=False)
+    expected = _search_expected("Microsoft", in_stock=True)
+    assert len(expected) > 25
+    client = client_for("Viewer")
+    params = {"q": "Microsoft", "in_stock": "true", "per_page": 25}
+
+    response = client.get(LIST, params)
+
+    assert _order_skus(response) == expected[:25]
+    assert response.context["table"].page.paginator.count == len(expected)
+    pages = -(-len(expected) // 25)
+    assert _search_pages(client, params, pages) == expected
+
+
+def test_a_search_window_keeps_its_products_until_the_catalog_changes(
+    synced, client_for, search_window, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.signals import combinations_changed
+
+    def products_read(queries) -> int:
+        return len([q for q in queries if '"catalog_product"."name" AS "name"' in q["sql"]])
+
+    client = client_for("Viewer")
+    params = {"q": "Microsoft", "per_page": 25}
+    with CaptureQueriesContext(connection) as first:
+        client.get(LIST, params)
+    with CaptureQueriesContext(connection) as again:
+        response = client.get(LIST, {**params, "page": 2})
+    assert (products_read(first), products_read(again)) == (1, 0)
+    assert _order_skus(response) == _search_expected("Microsoft")[25:50]
+
+    # A sync renames the last matching product so that it sorts first.
+    last = Product.objects.filter(name__icontains="Microsoft").order_by("-name").first()
+    assert last is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        Product.objects.filter(pk=last.pk).update(name="AAA Microsoft first")
+        combinations_changed.send(sender=Combination, combination_ids=None)
+    response = client.get(LIST, params)
+    assert _order_skus(response) == _search_expected("Microsoft")[:25]
+    assert _order_skus(response)[0].split("::")[0] == last.sku

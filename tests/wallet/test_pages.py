@@ -201,3 +201,52 @@ def test_cent_amounts_from_upstream_add_up_exactly_on_the_ledger_page(sandbox, s
     assert response.context["grand_total"] == Decimal("0.90")
     assert str(response.context["grand_total"]) == "0.90"
     assert not response.context["open_gaps"]
+
+
+def _totals(response) -> dict[str, tuple[int, Decimal]]:
+    return {row["type"]: (row["count"], row["total"]) for row in response.context["totals"]}
+
+
+def test_ledger_totals_are_kept_until_an_entry_is_written(
+    client_for, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_ledger(3, type_=LedgerEntry.Type.TOPUP, amount="0.10")
+    client = client_for("Finance")
+    assert _totals(client.get(LEDGER))["topup"] == (3, Decimal("0.30"))
+    with CaptureQueriesContext(connection) as queries:
+        assert _totals(client.get(LEDGER))["topup"] == (3, Decimal("0.30"))
+    totals_sql = 'SUM("wallet_ledgerentry"."amount")'
+    assert not [q for q in queries.captured_queries if totals_sql in q["sql"]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        LedgerEntryFactory(type=LedgerEntry.Type.TOPUP, amount=Decimal("0.05"))
+    assert _totals(client.get(LEDGER))["topup"] == (4, Decimal("0.35"))
+
+
+def test_ledger_totals_follow_entries_the_sync_stores(
+    sandbox, sync, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for("Finance")
+    sandbox.place_order(items=[(sandbox.order_skus()[0], 1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        sync()
+    count, total = _totals(client.get(LEDGER))["order"]
+    sandbox.place_order(items=[(sandbox.order_skus()[0], 1)])
+    with django_capture_on_commit_callbacks(execute=True):
+        sync()  # stores the new entry with bulk_create: no post_save
+    debit = LedgerEntry.objects.order_by("-position").first()
+    assert debit is not None and debit.type == LedgerEntry.Type.ORDER
+    assert _totals(client.get(LEDGER))["order"] == (count + 1, total + debit.amount)
+
+
+def test_ledger_totals_of_the_matched_filter_follow_purchase_orders(client_for):
+    from tests.wallet.factories import PurchaseOrderFactory
+
+    LedgerEntryFactory(reference="ord-k1", amount=Decimal("-2.00"))
+    client = client_for("Finance")
+    assert _totals(client.get(LEDGER, {"matched": "yes"})) == {}
+    PurchaseOrderFactory(upstream_id="ord-k1")
+    assert _totals(client.get(LEDGER, {"matched": "yes"}))["order"] == (1, Decimal("-2.00"))
