@@ -2,9 +2,11 @@
 
 import contextvars
 import re
+import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -62,6 +64,10 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+# When IdleSessionMiddleware last pushed the session's expiry forward (epoch seconds).
+IDLE_PUSHED_AT_KEY = "_idle_pushed_at"
+
+
 def _is_background_request(request: HttpRequest) -> bool:
     # htmx GETs are polling (sync progress every 2 s) or look-ups inside a page; a page
     # left open must not keep an idle session alive. Page loads and every POST do.
@@ -72,8 +78,12 @@ class IdleSessionMiddleware:
     """Idle staff are logged out SESSION_IDLE_SECONDS after their last own request.
 
     The session (SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS) is saved, and so its expiry
-    pushed forward, on every request except background ones. Must come after
-    SessionMiddleware in MIDDLEWARE so that it marks the session before it is saved.
+    pushed forward, on every request except background ones, but at most once every
+    SESSION_IDLE_REFRESH_SECONDS: the session remembers when it was last pushed, and a
+    request inside that interval leaves it alone (no UPDATE, no transaction). The expiry
+    therefore lags the last request by at most that interval, which only ever ends an
+    idle session sooner. Must come after SessionMiddleware in MIDDLEWARE so that it marks
+    the session before it is saved.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -83,5 +93,10 @@ class IdleSessionMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is not None and not session.is_empty() and not _is_background_request(request):
-            session.modified = True
+            now = int(time.time())
+            last = session.get(IDLE_PUSHED_AT_KEY, 0)
+            stale = not isinstance(last, int) or now - last >= settings.SESSION_IDLE_REFRESH_SECONDS
+            # A session saved anyway (login, messages) pushes its expiry too: record it.
+            if stale or session.modified:
+                session[IDLE_PUSHED_AT_KEY] = now
         return response

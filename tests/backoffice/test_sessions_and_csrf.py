@@ -1,13 +1,17 @@
 """Idle staff are logged out after SESSION_IDLE_SECONDS; CSRF is enforced on forms."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.middleware import IDLE_PUSHED_AT_KEY
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +26,12 @@ def test_the_idle_timeout_comes_from_session_idle_seconds(settings):
     assert "backoffice.middleware.IdleSessionMiddleware" in settings.MIDDLEWARE
 
 
-def _expiring_soon(client: Client) -> None:
+def _expiring_soon(client: Client, settings) -> None:
+    """The stored session as SESSION_IDLE_SECONDS less 5 s of idling leaves it."""
+    session = client.session
+    pushed_at = session[IDLE_PUSHED_AT_KEY]
+    session[IDLE_PUSHED_AT_KEY] = pushed_at - settings.SESSION_IDLE_SECONDS + 5
+    session.save()
     row = _session_row(client)
     Session.objects.filter(pk=row.pk).update(expire_date=timezone.now() + timedelta(seconds=5))
 
@@ -30,7 +39,7 @@ def _expiring_soon(client: Client) -> None:
 def test_each_page_load_pushes_the_expiry_forward(client_for, settings):
     client = client_for("Viewer")
     client.get(reverse("home"))
-    _expiring_soon(client)
+    _expiring_soon(client, settings)
 
     client.get(reverse("home"))
 
@@ -39,10 +48,42 @@ def test_each_page_load_pushes_the_expiry_forward(client_for, settings):
     assert abs((expiry - expected).total_seconds()) < 30
 
 
-def test_background_htmx_polling_does_not_keep_an_idle_session_alive(client_for):
+def test_a_page_load_soon_after_the_last_push_writes_nothing(client_for, settings):
+    settings.SESSION_IDLE_REFRESH_SECONDS = 60
     client = client_for("Viewer")
     client.get(reverse("home"))
-    _expiring_soon(client)
+    before = _session_row(client).expire_date
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("catalog:product_list"))
+
+    assert _session_row(client).expire_date == before
+    assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+
+
+def test_a_page_load_after_the_refresh_interval_pushes_again(client_for, settings):
+    settings.SESSION_IDLE_REFRESH_SECONDS = 60
+    client = client_for("Viewer")
+    client.get(reverse("home"))
+    session = client.session
+    session[IDLE_PUSHED_AT_KEY] -= 61
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() + timedelta(seconds=settings.SESSION_IDLE_SECONDS - 61)
+    )
+
+    client.get(reverse("home"))
+
+    expiry = _session_row(client).expire_date
+    expected = timezone.now() + timedelta(seconds=settings.SESSION_IDLE_SECONDS)
+    assert abs((expiry - expected).total_seconds()) < 30
+    assert client.session[IDLE_PUSHED_AT_KEY] >= int(time.time()) - 30
+
+
+def test_background_htmx_polling_does_not_keep_an_idle_session_alive(client_for, settings):
+    client = client_for("Viewer")
+    client.get(reverse("home"))
+    _expiring_soon(client, settings)
     before = _session_row(client).expire_date
 
     client.get(reverse("home"), HTTP_HX_REQUEST="true")
@@ -50,10 +91,10 @@ def test_background_htmx_polling_does_not_keep_an_idle_session_alive(client_for)
     assert _session_row(client).expire_date == before
 
 
-def test_an_htmx_post_is_activity(client_for):
+def test_an_htmx_post_is_activity(client_for, settings):
     client = client_for("Viewer")
     client.get(reverse("home"))
-    _expiring_soon(client)
+    _expiring_soon(client, settings)
     before = _session_row(client).expire_date
 
     client.post(reverse("home"), HTTP_HX_REQUEST="true")  # 405 or 200: still the user acting
