@@ -10,7 +10,7 @@ from backoffice.settings.dev import *  # noqa: F403
 ROOT_URLCONF = "bench.webhooks_floor"
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "backoffice.cache.SharedClientRedisCache",
         "LOCATION": REDIS_URL,  # noqa: F405
     }
 }

@@ -231,7 +231,7 @@ def test_a_delivery_is_still_applied_when_the_cache_is_unreachable(
     # Nothing listens on port 1: every cache call fails to connect.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "backoffice.cache.SharedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
