@@ -24,18 +24,20 @@ class SharedClientRedisCacheClient(RedisCacheClient):
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         # The same choice of server as Django's (writes to the first, reads spread over
-        # the others), then the client kept for that server's pool.
-        index = self._get_connection_pool_index(write)
+        # the others), then the client kept for that server's pool. Django's pool
+        # bookkeeping (`_pools`, `_servers`...) is private and absent from its stubs.
+        django: Any = self
+        index = django._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
             with self._clients_lock:
                 client = self._clients.get(index)
                 if client is None:
-                    if index not in self._pools:
-                        self._pools[index] = self._pool_class.from_url(
-                            self._servers[index], **self._pool_options
+                    if index not in django._pools:
+                        django._pools[index] = django._pool_class.from_url(
+                            django._servers[index], **django._pool_options
                         )
-                    client = self._client(connection_pool=self._pools[index])
+                    client = django._client(connection_pool=django._pools[index])
                     self._clients[index] = client
         return client
 
