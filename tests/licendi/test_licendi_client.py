@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -19,6 +20,7 @@ from licendi import (
     ServerError,
     TransportError,
 )
+from licendi.client import default_ssl_context
 from tests.licendi.fakes import (
     API_KEY,
     BASE_URL,
@@ -66,6 +68,15 @@ def test_every_request_carries_host_user_agent_and_the_configured_timeout(
     assert request.headers["Host"] == httpx.URL(BASE_URL).host
     assert request.headers["User-Agent"] == "reseller/2"
     assert request.extensions["timeout"] == {"connect": 5.0, "read": 7.0, "write": 7.0, "pool": 7.0}
+
+
+def test_clients_share_one_tls_context_that_verifies_certificates() -> None:
+    context = default_ssl_context()
+
+    assert default_ssl_context() is context  # built (and the CA bundle read) once
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"]
 
 
 def test_cookies_set_by_upstream_are_never_sent_back(make_client: ClientFactory) -> None:
