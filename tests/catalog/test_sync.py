@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import Axis, Combination, PriceChange, Product, SyncRun
 from catalog.services import catalog_sync
+from catalog.services import sync as sync_module
 
 from .conftest import detail_requests
 
@@ -57,6 +58,36 @@ def test_first_sync_mirrors_every_product_and_combination(sb):
     assert mirrored.selling_price == combo.price
     assert mirrored.margin == combo.price - combo.net_price
     assert not Combination.objects.filter(selling_price__isnull=True).exists()
+
+
+def test_first_sync_writes_every_column_of_new_rows(sb):
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    product = Product.objects.filter(has_variants=True).first()
+    upstream = sb.catalog.get(product.sku)
+    assert (product.name, product.brand, product.currency) == (
+        upstream.name,
+        upstream.brand,
+        "EUR",
+    )
+    assert product.category.name == upstream.category
+    assert product.is_active and product.deactivated_at is None
+    assert product.first_seen_at == product.last_seen_at is not None
+    assert len(product.list_fingerprint) == 64
+    combo = product.combinations.order_by("order_sku").first()
+    assert combo.is_active and combo.price_changed_at is None
+    assert combo.priced_by_rule_id is None and combo.margin_percent is not None
+    assert isinstance(combo.options, list) and combo.label
+    axes = list(Axis.objects.filter(product=product).order_by("position"))
+    assert [(a.name, a.options) for a in axes] == [
+        (axis.name, list(axis.options)) for axis in upstream.axes
+    ]
+
+
+def test_a_row_built_for_insertion_must_give_every_column():
+    with pytest.raises(TypeError, match="name, options, position"):
+        sync_module._new(Axis, {"product_id": 1})
 
 
 def test_second_sync_without_upstream_change_fetches_no_detail_and_writes_nothing(sb):
