@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -54,6 +56,40 @@ def list_fingerprint(item: licendi.Product) -> str:
         item.updated_at.isoformat() if item.updated_at else "",
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class _FingerprintMemo:
+    """The fingerprints of the items of a list page, kept with the page object itself.
+
+    The client answers a page whose raw bytes it has read before with the very same
+    (immutable) `Page` object (`licendi.client._PageMemo`); its items' fingerprints
+    are then those computed last time. Entries hold the page, so an object's id is
+    never reused while its entry exists; bounded like the client's memo.
+    """
+
+    def __init__(self, max_pages: int) -> None:
+        self.max_pages = max_pages
+        self._entries: OrderedDict[int, tuple[licendi.Page[licendi.Product], tuple[str, ...]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def __call__(self, page: licendi.Page[licendi.Product]) -> tuple[str, ...]:
+        with self._lock:
+            entry = self._entries.get(id(page))
+            if entry is not None and entry[0] is page:
+                self._entries.move_to_end(id(page))
+                return entry[1]
+        fingerprints = tuple(list_fingerprint(item) for item in page.items)
+        with self._lock:
+            self._entries[id(page)] = (page, fingerprints)
+            self._entries.move_to_end(id(page))
+            while len(self._entries) > self.max_pages:
+                self._entries.popitem(last=False)
+        return fingerprints
+
+
+_fingerprints = _FingerprintMemo(max_pages=100)
 
 
 @dataclass
@@ -119,11 +155,11 @@ def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
             for page in client.product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
                 totals.add(page.total)
                 changed = []
-                for item in page.items:
+                for item, fingerprint in zip(page.items, _fingerprints(page), strict=True):
                     if item.sku in snapshot.items:
                         continue  # listed twice (the list moved while it was read)
                     snapshot.items[item.sku] = item
-                    fingerprint = snapshot.fingerprints[item.sku] = list_fingerprint(item)
+                    snapshot.fingerprints[item.sku] = fingerprint
                     if snapshot.known.get(item.sku) != (fingerprint, True):
                         changed.append(item.sku)
                 details.submit(changed)

@@ -104,6 +104,62 @@ def test_second_sync_without_upstream_change_fetches_no_detail_and_writes_nothin
     assert _writes(queries.captured_queries) == []
 
 
+@pytest.fixture
+def page_reads(monkeypatch) -> list[int]:
+    """List pages really decoded and parsed (not answered from the client's memo)."""
+    from licendi import client as licendi_client
+    from licendi import parsing
+
+    licendi_client._READ_PAGES.clear()
+    reads: list[int] = []
+    real = parsing.parse_page
+
+    def counting(*args, **kwargs):
+        reads.append(kwargs["page"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parsing, "parse_page", counting)
+    return reads
+
+
+def test_a_no_change_sync_reads_no_page_again_and_a_later_change_is_still_seen(sb, page_reads):
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    pages = len(page_reads)
+
+    again = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    changed = sb.product_skus()[7]
+    sb.set_price(changed, net_price=Decimal("3.21"), price=Decimal("4.56"))
+    requests_before = detail_requests(sb)
+    after = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert pages == 2  # 200 products, 100 a page
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert again.unchanged == again.seen == len(sb.product_skus())
+    assert again.detail_requests == 0
+    # The third sync read afresh only the page that holds the changed product.
+    assert len(page_reads) == pages + 1
+    assert after.status == SyncRun.Status.SUCCEEDED, after.error
+    assert after.detail_requests == detail_requests(sb) - requests_before == 1
+    assert after.updated == 1
+    assert set(
+        Combination.objects.filter(product__sku=changed).values_list("net_price", "price")
+    ) == {(Decimal("3.21"), Decimal("4.56"))}
+
+
+def test_a_product_gone_after_a_no_change_sync_is_deactivated(sb, page_reads):
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    gone = sb.product_skus()[11]
+    sb.remove_product(gone)
+
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.deactivated == 1
+    assert not Product.objects.get(sku=gone).is_active
+    assert Product.objects.filter(is_active=True).count() == len(sb.product_skus())
+
+
 def test_price_change_updates_exactly_the_changed_combinations(sb):
     catalog_sync(trigger=SyncRun.Trigger.COMMAND)
     before = dict(Combination.objects.values_list("order_sku", "net_price"))
