@@ -5,17 +5,20 @@ Called alike by the Celery task and the management command.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 import licendi
@@ -30,6 +33,7 @@ from .pricing import pricing_lock
 from .runs import Progress, ProgressCallback, sync_run_start
 
 logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=models.Model)
 
 QUARANTINE_SOURCE = "catalog.sync"
 LIST_ENDPOINT = "GET /api/products"
@@ -52,6 +56,40 @@ def list_fingerprint(item: licendi.Product) -> str:
         item.updated_at.isoformat() if item.updated_at else "",
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+class _FingerprintMemo:
+    """The fingerprints of the items of a list page, kept with the page object itself.
+
+    The client answers a page whose raw bytes it has read before with the very same
+    (immutable) `Page` object (`licendi.client._PageMemo`); its items' fingerprints
+    are then those computed last time. Entries hold the page, so an object's id is
+    never reused while its entry exists; bounded like the client's memo.
+    """
+
+    def __init__(self, max_pages: int) -> None:
+        self.max_pages = max_pages
+        self._entries: OrderedDict[int, tuple[licendi.Page[licendi.Product], tuple[str, ...]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def __call__(self, page: licendi.Page[licendi.Product]) -> tuple[str, ...]:
+        with self._lock:
+            entry = self._entries.get(id(page))
+            if entry is not None and entry[0] is page:
+                self._entries.move_to_end(id(page))
+                return entry[1]
+        fingerprints = tuple(list_fingerprint(item) for item in page.items)
+        with self._lock:
+            self._entries[id(page)] = (page, fingerprints)
+            self._entries.move_to_end(id(page))
+            while len(self._entries) > self.max_pages:
+                self._entries.popitem(last=False)
+        return fingerprints
+
+
+_fingerprints = _FingerprintMemo(max_pages=100)
 
 
 @dataclass
@@ -117,11 +155,11 @@ def _fetch(run: SyncRun, progress: Progress) -> _Snapshot:
             for page in client.product_pages(page_size=settings.CATALOG_SYNC_PAGE_SIZE):
                 totals.add(page.total)
                 changed = []
-                for item in page.items:
+                for item, fingerprint in zip(page.items, _fingerprints(page), strict=True):
                     if item.sku in snapshot.items:
                         continue  # listed twice (the list moved while it was read)
                     snapshot.items[item.sku] = item
-                    fingerprint = snapshot.fingerprints[item.sku] = list_fingerprint(item)
+                    snapshot.fingerprints[item.sku] = fingerprint
                     if snapshot.known.get(item.sku) != (fingerprint, True):
                         changed.append(item.sku)
                 details.submit(changed)
@@ -263,6 +301,24 @@ _COMBINATION_UPDATE_FIELDS = [
 ]
 
 
+@functools.cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def _new(model: type[M], values: dict[str, Any]) -> M:
+    """`model(**values)` for a row about to be bulk inserted, every column given but the
+    primary key. Django's keyword path looks up each field's default and descriptor,
+    which for 60,000 combinations cost seconds; the positional path (the one rows read
+    from the database take) sets the attributes in column order."""
+    names = _attnames(model)
+    pk = model._meta.pk
+    missing = set(names).difference(values, () if pk is None else (pk.attname,))
+    if missing:
+        raise TypeError(f"{model.__name__}: no value for {', '.join(sorted(missing))}")
+    return model(*[values.get(name) for name in names])
+
+
 @dataclass(frozen=True, slots=True)
 class _WantedCombination:
     order_sku: str
@@ -394,24 +450,27 @@ def _apply(run: SyncRun, snapshot: _Snapshot) -> None:
 def _product_row(
     detail: licendi.ProductDetail, fingerprint: str, category_ids: dict[str, int], now: datetime
 ) -> Product:
-    return Product(
-        sku=detail.sku,
-        name=detail.name[:300],
-        category_id=category_ids.get(detail.category),
-        brand=detail.brand[:100],
-        platform=detail.platform[:100],
-        description=detail.description,
-        price=detail.price,
-        net_price=detail.net_price,
-        currency=detail.currency or "EUR",
-        has_variants=bool(detail.combinations),
-        in_stock=detail.in_stock,
-        upstream_updated_at=detail.updated_at,
-        list_fingerprint=fingerprint,
-        is_active=True,
-        first_seen_at=now,
-        last_seen_at=now,
-        deactivated_at=None,
+    return _new(
+        Product,
+        {
+            "sku": detail.sku,
+            "name": detail.name[:300],
+            "category_id": category_ids.get(detail.category),
+            "brand": detail.brand[:100],
+            "platform": detail.platform[:100],
+            "description": detail.description,
+            "price": detail.price,
+            "net_price": detail.net_price,
+            "currency": detail.currency or "EUR",
+            "has_variants": bool(detail.combinations),
+            "in_stock": detail.in_stock,
+            "upstream_updated_at": detail.updated_at,
+            "list_fingerprint": fingerprint,
+            "is_active": True,
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "deactivated_at": None,
+        },
     )
 
 
@@ -422,11 +481,14 @@ def _replace_axes(details: dict[str, licendi.ProductDetail], product_ids: dict[s
     bulk_insert(
         Axis,
         [
-            Axis(
-                product_id=product_ids[sku],
-                position=position,
-                name=axis.name[:100],
-                options=list(axis.options),
+            _new(
+                Axis,
+                {
+                    "product_id": product_ids[sku],
+                    "position": position,
+                    "name": axis.name[:100],
+                    "options": list(axis.options),
+                },
             )
             for sku, detail in details.items()
             for position, axis in enumerate(detail.axes)
@@ -486,9 +548,16 @@ def _upsert_combinations(
             )
             combo = existing.get(wanted.order_sku)
             if combo is None:
-                combo = Combination(order_sku=wanted.order_sku)
-                _set_combination(combo, target)
-                to_create.append(combo)
+                to_create.append(
+                    _new(
+                        Combination,
+                        {
+                            "order_sku": wanted.order_sku,
+                            "price_changed_at": None,
+                            **dict(zip(_STATE_ATTRS, target, strict=True)),
+                        },
+                    )
+                )
                 continue
             if (combo.net_price, combo.price) != (wanted.net_price, wanted.price):
                 price_changes.append(

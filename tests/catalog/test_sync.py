@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import Axis, Combination, PriceChange, Product, SyncRun
 from catalog.services import catalog_sync
+from catalog.services import sync as sync_module
 
 from .conftest import detail_requests
 
@@ -59,6 +60,36 @@ def test_first_sync_mirrors_every_product_and_combination(sb):
     assert not Combination.objects.filter(selling_price__isnull=True).exists()
 
 
+def test_first_sync_writes_every_column_of_new_rows(sb):
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    product = Product.objects.filter(has_variants=True).first()
+    upstream = sb.catalog.get(product.sku)
+    assert (product.name, product.brand, product.currency) == (
+        upstream.name,
+        upstream.brand,
+        "EUR",
+    )
+    assert product.category.name == upstream.category
+    assert product.is_active and product.deactivated_at is None
+    assert product.first_seen_at == product.last_seen_at is not None
+    assert len(product.list_fingerprint) == 64
+    combo = product.combinations.order_by("order_sku").first()
+    assert combo.is_active and combo.price_changed_at is None
+    assert combo.priced_by_rule_id is None and combo.margin_percent is not None
+    assert isinstance(combo.options, list) and combo.label
+    axes = list(Axis.objects.filter(product=product).order_by("position"))
+    assert [(a.name, a.options) for a in axes] == [
+        (axis.name, list(axis.options)) for axis in upstream.axes
+    ]
+
+
+def test_a_row_built_for_insertion_must_give_every_column():
+    with pytest.raises(TypeError, match="name, options, position"):
+        sync_module._new(Axis, {"product_id": 1})
+
+
 def test_second_sync_without_upstream_change_fetches_no_detail_and_writes_nothing(sb):
     catalog_sync(trigger=SyncRun.Trigger.COMMAND)
     requests_before = detail_requests(sb)
@@ -71,6 +102,62 @@ def test_second_sync_without_upstream_change_fetches_no_detail_and_writes_nothin
     assert run.detail_requests == run.created == run.updated == run.price_changes == 0
     assert run.unchanged == run.seen == len(sb.product_skus())
     assert _writes(queries.captured_queries) == []
+
+
+@pytest.fixture
+def page_reads(monkeypatch) -> list[int]:
+    """List pages really decoded and parsed (not answered from the client's memo)."""
+    from licendi import client as licendi_client
+    from licendi import parsing
+
+    licendi_client._READ_PAGES.clear()
+    reads: list[int] = []
+    real = parsing.parse_page
+
+    def counting(*args, **kwargs):
+        reads.append(kwargs["page"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parsing, "parse_page", counting)
+    return reads
+
+
+def test_a_no_change_sync_reads_no_page_again_and_a_later_change_is_still_seen(sb, page_reads):
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    pages = len(page_reads)
+
+    again = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    changed = sb.product_skus()[7]
+    sb.set_price(changed, net_price=Decimal("3.21"), price=Decimal("4.56"))
+    requests_before = detail_requests(sb)
+    after = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert pages == 2  # 200 products, 100 a page
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert again.unchanged == again.seen == len(sb.product_skus())
+    assert again.detail_requests == 0
+    # The third sync read afresh only the page that holds the changed product.
+    assert len(page_reads) == pages + 1
+    assert after.status == SyncRun.Status.SUCCEEDED, after.error
+    assert after.detail_requests == detail_requests(sb) - requests_before == 1
+    assert after.updated == 1
+    assert set(
+        Combination.objects.filter(product__sku=changed).values_list("net_price", "price")
+    ) == {(Decimal("3.21"), Decimal("4.56"))}
+
+
+def test_a_product_gone_after_a_no_change_sync_is_deactivated(sb, page_reads):
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+    gone = sb.product_skus()[11]
+    sb.remove_product(gone)
+
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.deactivated == 1
+    assert not Product.objects.get(sku=gone).is_active
+    assert Product.objects.filter(is_active=True).count() == len(sb.product_skus())
 
 
 def test_price_change_updates_exactly_the_changed_combinations(sb):

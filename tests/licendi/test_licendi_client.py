@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -19,8 +20,10 @@ from licendi import (
     ServerError,
     TransportError,
 )
+from licendi.client import default_ssl_context
 from tests.licendi.fakes import (
     API_KEY,
+    BASE_URL,
     ClientFactory,
     ScriptedUpstream,
     error_response,
@@ -53,6 +56,39 @@ def test_every_request_sends_api_key_and_accept_json(make_client: ClientFactory)
     assert request.headers["X-Api-Key"] == API_KEY
     assert request.headers["Accept"] == "application/json"
     assert request.url.path == "/api/balance"
+
+
+def test_every_request_carries_host_user_agent_and_the_configured_timeout(
+    make_client: ClientFactory,
+) -> None:
+    upstream = ScriptedUpstream(balance_ok())
+    make_client(upstream, timeout=7.0, user_agent="reseller/2").get_balance()
+
+    request = upstream.requests[0]
+    assert request.headers["Host"] == httpx.URL(BASE_URL).host
+    assert request.headers["User-Agent"] == "reseller/2"
+    assert request.extensions["timeout"] == {"connect": 5.0, "read": 7.0, "write": 7.0, "pool": 7.0}
+
+
+def test_clients_share_one_tls_context_that_verifies_certificates() -> None:
+    context = default_ssl_context()
+
+    assert default_ssl_context() is context  # built (and the CA bundle read) once
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.get_ca_certs() or context.cert_store_stats()["x509_ca"]
+
+
+def test_cookies_set_by_upstream_are_never_sent_back(make_client: ClientFactory) -> None:
+    # The API authenticates by its key header alone; a cookie jar would only cost time.
+    upstream = ScriptedUpstream(
+        json_response(200, {"balance": "10.00"}, headers={"Set-Cookie": "session=abc; Path=/"})
+    )
+    client = make_client(upstream)
+    client.get_balance()
+    client.get_balance()
+
+    assert "Cookie" not in upstream.requests[1].headers
 
 
 def test_list_products_sends_paging_and_category(make_client: ClientFactory) -> None:
