@@ -33,9 +33,7 @@ LICENDI_BASE_URL = env.str("LICENDI_BASE_URL", default="https://licendi.es")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 
-CACHES = {
-    "default": {"BACKEND": "backoffice.cache.SharedClientRedisCache", "LOCATION": REDIS_URL}
-}
+CACHES = {"default": {"BACKEND": "backoffice.cache.SharedClientRedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,  # noqa: F405
