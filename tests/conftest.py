@@ -1,7 +1,11 @@
 """Fixtures shared by every test: the in-process sandbox and users in each role."""
 
 import importlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -100,3 +104,23 @@ def messages_of(response) -> list[str]:
     from django.contrib.messages import get_messages
 
     return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def python_in_new_process(
+    code: str, *, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`code` run by this interpreter in a fresh process at the top of the checkout, with
+    `env` over this environment (what a process started on its own does, which a test in
+    this process cannot show); raises if it fails."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )

@@ -1,11 +1,6 @@
 """The WSGI entry point leaves the objects it loaded out of the collector's full passes."""
 
-import os
-import subprocess  # noqa: S404 - runs this interpreter on a fixed script
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import python_in_new_process
 
 SCRIPT = """
 import gc, time
@@ -18,15 +13,8 @@ print(frozen, len(gc.get_objects()), time.perf_counter() - started)
 
 
 def test_loading_the_application_freezes_what_it_loaded():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backoffice.settings.test"}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+    result = python_in_new_process(
+        SCRIPT, env={"DJANGO_SETTINGS_MODULE": "backoffice.settings.test"}, timeout=120
     )
     frozen, tracked, _seconds = result.stdout.split()
     # Django and the apps are tens of thousands of objects; what a full pass still walks

@@ -6,14 +6,9 @@ PostgreSQL.
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from backoffice.settings.base import sqlite_for_several_processes
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.conftest import python_in_new_process
 
 # Two writers at once. The second reads before it writes: in SQLite's default (deferred)
 # mode it would fail at once with "database is locked" while the first holds the lock.
@@ -63,19 +58,12 @@ print(json.dumps({"journal": journal, "errors": errors, "rows": rows}))
 
 
 def test_two_processes_writing_at_once_wait_for_each_other_instead_of_failing(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "backoffice.settings.base",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", TWO_WRITERS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    result = python_in_new_process(
+        TWO_WRITERS,
+        env={
+            "DJANGO_SETTINGS_MODULE": "backoffice.settings.base",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        },
     )
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome == {"journal": "wal", "errors": [], "rows": [1, 2]}
