@@ -127,7 +127,7 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     # untyped text that the jsonb column accepts, and the datetimes only go through the
     # backend's adaptation (nothing on PostgreSQL, a naive string on SQLite).
     adapt_datetime = connection.ops.adapt_datetimefield_value
-    params = [
+    params: list[Any] = [
         delivery.event_id,
         delivery.type,
         delivery.upstream_order_id,
