@@ -121,6 +121,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+# Numbers exact, NaN and Infinity refused. Built once: json.loads with these options
+# builds a decoder (and its scanner) per call. Shared between threads as json.loads
+# shares its default decoder.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _decode(body: bytes) -> Any:
+    """json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)."""
+    return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+
+
 def _ref(data: Any, name: str) -> str:
     value = data.get(name) if isinstance(data, dict) else None
     if value is None:
@@ -134,7 +145,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> Delivery:
     """A verified body as a Delivery; Refused(400) when it is not a usable event."""
     try:
         # Decoded once, numbers exact (the contract check below reads this document).
-        document = json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+        document = _decode(body)
         if not isinstance(document, dict):
             raise Refused(400, "the body is not a JSON object")
         stored, key_count = payloads.storable_payload(document, body)

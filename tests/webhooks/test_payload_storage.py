@@ -2,9 +2,11 @@
 
 import importlib
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from backoffice import crypto
 from webhooks.models import WebhookEvent
@@ -121,3 +123,29 @@ def test_the_migration_encrypts_old_bodies_and_keeps_their_key_tokens():
     assert entry["key"] == token
     assert crypto.decrypt(entry["licenseKey"]) == KEY
     assert [key.key for key in stored_keys(old.payload)] == [KEY]
+
+
+def test_the_stored_body_is_a_jsonb_object_and_the_times_are_exact(post_signed):
+    """The receiver binds the body as text and its datetimes as they are: PostgreSQL
+    holds a JSON object (queried by path, numbers as numbers), not a JSON string."""
+    before = timezone.now()
+    body = event_body(
+        "key.assigned",
+        {"orderId": "ord-9", "externalId": "PO-9", "sku": "S", "key": KEY, "price": 1.25},
+    )
+    event_id = json.loads(body)["id"]
+
+    assert post_signed(body).status_code == 200
+
+    table = WebhookEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT jsonb_typeof(payload), payload #>> '{{data,orderId}}', "  # noqa: S608
+            f"jsonb_typeof(payload #> '{{data,price}}') FROM {table} WHERE event_id = %s",
+            [event_id],
+        )
+        assert cursor.fetchone() == ("object", "ord-9", "number")
+    event = WebhookEvent.objects.get(payload__data__orderId="ord-9")
+    assert event.payload["data"]["price"] == 1.25
+    assert event.occurred_at == datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
+    assert before <= event.received_at <= timezone.now()

@@ -16,6 +16,7 @@ deliveries costs one Celery publish per drain, not one each.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 import time
@@ -112,12 +113,6 @@ def _insert_sql() -> str:
     )
 
 
-@functools.cache
-def _prepared(name: str) -> Field[Any, Any]:
-    """A field whose value needs the backend's preparation (JSON, datetimes on SQLite)."""
-    return _concrete_field(name)
-
-
 def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     """Store a verified delivery once; returns (event pk or 0, created).
 
@@ -126,15 +121,21 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     and result stay as they are.
     """
     received_at = timezone.now()
-    params = [
+    # Values of known types (a dict of JSON values, aware datetimes), so the fields'
+    # preparation (expressions, naive-datetime warnings, the driver's Jsonb wrapper) is
+    # skipped: the body is encoded by json.dumps as JSONField's default encoder would, as
+    # untyped text that the jsonb column accepts, and the datetimes only go through the
+    # backend's adaptation (nothing on PostgreSQL, a naive string on SQLite).
+    adapt_datetime = connection.ops.adapt_datetimefield_value
+    params: list[Any] = [
         delivery.event_id,
         delivery.type,
         delivery.upstream_order_id,
         delivery.external_id,
-        _prepared("payload").get_db_prep_save(delivery.payload, connection),
+        json.dumps(delivery.payload),
         delivery.key_count,
-        _prepared("occurred_at").get_db_prep_save(delivery.occurred_at, connection),
-        _prepared("received_at").get_db_prep_save(received_at, connection),
+        adapt_datetime(delivery.occurred_at),
+        adapt_datetime(received_at),
     ]
     # One statement, so no transaction of its own: in autocommit (a request) this is one
     # round trip to the database instead of BEGIN, INSERT, COMMIT.
