@@ -8,6 +8,7 @@ the list pages use `CompactFormRenderer`: small controls and the inline field te
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import forms
@@ -75,10 +76,18 @@ class CompactFormRenderer(BootstrapFormRenderer):
     control_size = "sm"
 
 
+def _escape(text: Any) -> str:
+    """`conditional_escape` without Django's per-call check for lazy arguments
+    (`keep_lazy`): a select escapes each of its options' values and labels."""
+    if hasattr(text, "__html__"):
+        return str(text.__html__())
+    return html.escape(str(text))
+
+
 def _attrs_html(attrs: dict[str, Any]) -> str:
     """Django's widgets/attrs.html in Python: `False` leaves out, `True` is a bare name."""
     return "".join(
-        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        f" {_escape(name)}" if value is True else f' {_escape(name)}="{_escape(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -106,12 +115,8 @@ class FastSelect(forms.Select):
             if group_name:
                 parts.append(format_html('<optgroup label="{}">', group_name))
             parts.extend(
-                format_html(
-                    '<option value="{}"{}>{}</option>',
-                    str(option["value"]),
-                    mark_safe(_attrs_html(option["attrs"])),  # noqa: S308, S703 - escaped above
-                    option["label"],
-                )
+                f'<option value="{_escape(str(option["value"]))}"'
+                f"{_attrs_html(option['attrs'])}>{_escape(option['label'])}</option>"
                 for option in options
             )
             if group_name:
