@@ -125,9 +125,46 @@ class FastSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308, S703 - every part is escaped above
 
 
+class FastInputMixin:
+    """A text or number input written in Python: Django's `text.html`/`number.html`
+    (which include `input.html` and `attrs.html`), stripped as the renderer strips them."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        shown = widget["value"]
+        value_html = f' value="{_escape(shown)}"' if shown is not None else ""
+        return mark_safe(  # noqa: S308 - every part is escaped
+            f'<input type="{_escape(widget["type"])}" name="{_escape(widget["name"])}"'
+            f"{value_html}{_attrs_html(widget['attrs'])}>"
+        )
+
+
+class FastTextInput(FastInputMixin, forms.TextInput):
+    pass
+
+
+class FastNumberInput(FastInputMixin, forms.NumberInput):
+    pass
+
+
+_FAST_WIDGETS: dict[type[forms.Widget], type[forms.Widget]] = {
+    forms.Select: FastSelect,
+    forms.TextInput: FastTextInput,
+    forms.NumberInput: FastNumberInput,
+}
+
+
 def use_fast_selects(form: forms.BaseForm) -> None:
-    """Render the plain selects of `form` with `FastSelect` (same markup, no templates)."""
+    """Render the plain selects, text and number inputs of `form` in Python (same markup,
+    no templates)."""
     for field in form.fields.values():
-        if type(field.widget) is forms.Select:
+        fast = _FAST_WIDGETS.get(type(field.widget))
+        if fast is not None:
             # The form's own deep copy of the widget: choices and attributes stay as set.
-            field.widget.__class__ = FastSelect
+            field.widget.__class__ = fast
