@@ -139,7 +139,7 @@ class FastInputMixin:
         widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
         shown = widget["value"]
         value_html = f' value="{_escape(shown)}"' if shown is not None else ""
-        return mark_safe(  # noqa: S308 - every part is escaped
+        return mark_safe(  # noqa: S308, S703 - every part is escaped
             f'<input type="{_escape(widget["type"])}" name="{_escape(widget["name"])}"'
             f"{value_html}{_attrs_html(widget['attrs'])}>"
         )

@@ -244,7 +244,7 @@ class BaseTable(tables.Table):
         markup and whitespace; `tests/backoffice/test_lean_rows.py` compares them)."""
         page = getattr(self, "page", None)
         if not page or self.paginator.num_pages <= 1:
-            return mark_safe("\n        \n    ")
+            return SafeString("\n        \n    ")
         query = self._request_query()
         field = self.prefixed_page_field
         context = getattr(self, "context", None) or Context()
