@@ -8,6 +8,7 @@ the list pages use `CompactFormRenderer`: small controls and the inline field te
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import forms
@@ -75,10 +76,18 @@ class CompactFormRenderer(BootstrapFormRenderer):
     control_size = "sm"
 
 
+def _escape(text: Any) -> str:
+    """`conditional_escape` without Django's per-call check for lazy arguments
+    (`keep_lazy`): a select escapes each of its options' values and labels."""
+    if hasattr(text, "__html__"):
+        return str(text.__html__())
+    return html.escape(str(text))
+
+
 def _attrs_html(attrs: dict[str, Any]) -> str:
     """Django's widgets/attrs.html in Python: `False` leaves out, `True` is a bare name."""
     return "".join(
-        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        f" {_escape(name)}" if value is True else f' {_escape(name)}="{_escape(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -106,12 +115,8 @@ class FastSelect(forms.Select):
             if group_name:
                 parts.append(format_html('<optgroup label="{}">', group_name))
             parts.extend(
-                format_html(
-                    '<option value="{}"{}>{}</option>',
-                    str(option["value"]),
-                    mark_safe(_attrs_html(option["attrs"])),  # noqa: S308, S703 - escaped above
-                    option["label"],
-                )
+                f'<option value="{_escape(str(option["value"]))}"'
+                f"{_attrs_html(option['attrs'])}>{_escape(option['label'])}</option>"
                 for option in options
             )
             if group_name:
@@ -120,9 +125,46 @@ class FastSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308, S703 - every part is escaped above
 
 
+class FastInputMixin:
+    """A text or number input written in Python: Django's `text.html`/`number.html`
+    (which include `input.html` and `attrs.html`), stripped as the renderer strips them."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        shown = widget["value"]
+        value_html = f' value="{_escape(shown)}"' if shown is not None else ""
+        return mark_safe(  # noqa: S308, S703 - every part is escaped
+            f'<input type="{_escape(widget["type"])}" name="{_escape(widget["name"])}"'
+            f"{value_html}{_attrs_html(widget['attrs'])}>"
+        )
+
+
+class FastTextInput(FastInputMixin, forms.TextInput):
+    pass
+
+
+class FastNumberInput(FastInputMixin, forms.NumberInput):
+    pass
+
+
+_FAST_WIDGETS: dict[type[forms.Widget], type[forms.Widget]] = {
+    forms.Select: FastSelect,
+    forms.TextInput: FastTextInput,
+    forms.NumberInput: FastNumberInput,
+}
+
+
 def use_fast_selects(form: forms.BaseForm) -> None:
-    """Render the plain selects of `form` with `FastSelect` (same markup, no templates)."""
+    """Render the plain selects, text and number inputs of `form` in Python (same markup,
+    no templates)."""
     for field in form.fields.values():
-        if type(field.widget) is forms.Select:
+        fast = _FAST_WIDGETS.get(type(field.widget))
+        if fast is not None:
             # The form's own deep copy of the widget: choices and attributes stay as set.
-            field.widget.__class__ = FastSelect
+            field.widget.__class__ = fast

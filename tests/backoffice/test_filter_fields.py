@@ -49,3 +49,18 @@ def test_every_filter_field_renders_as_its_template(query):
             assert _squeeze(field.as_field_group()) == _squeeze(template), field.name
             compared += 1
     assert compared >= 20
+
+
+@pytest.mark.parametrize("value", [None, "", "windows 11", "x<\"&'", 42])
+@pytest.mark.parametrize(
+    "attrs",
+    [{}, {"class": "form-control", "required": True, "disabled": False, "min": 1, "q": 'a"b'}],
+)
+def test_fast_inputs_write_django_s_markup(value: object, attrs: dict[str, object]) -> None:
+    from django import forms
+
+    from backoffice.form_rendering import FastNumberInput, FastTextInput
+
+    for plain, fast in ((forms.TextInput, FastTextInput), (forms.NumberInput, FastNumberInput)):
+        expected = plain(attrs=attrs).render("field", value, attrs={"id": "id_field"})
+        assert fast(attrs=attrs).render("field", value, attrs={"id": "id_field"}) == expected

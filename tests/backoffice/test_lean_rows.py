@@ -63,3 +63,43 @@ def test_every_table_renders_the_same_rows_as_django_tables2(
         assert ours == theirs, url_name
         compared += 1
     assert compared >= 12
+
+
+_TBODY_AROUND = re.compile(r"\s*<tbody[^>]*>.*?</tbody>\s*", re.S)
+_CSRF = re.compile(r'(data-csrf-token|name="csrfmiddlewaretoken" value)="[^"]+"')
+
+
+def _outside_tbody(html: str) -> str:
+    return _CSRF.sub("CSRF", _TBODY_AROUND.sub("<tbody/>", html))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"per_page": "25", "page": "2"},
+        {"per_page": "25", "page": "7", "sort": "-amount"},
+        {"per_page": "25", "page": "999", "q": "o&<'\""},
+        {"per_page": "25", "page": "13", "sort": "position", "extra": ["a", "b"]},
+    ],
+)
+def test_header_and_pagination_are_django_tables2s_markup(
+    monkeypatch: pytest.MonkeyPatch, query: dict[str, Any]
+) -> None:
+    """BaseTable.thead_html and pagination_html write the template's markup byte for byte:
+    the sort links and the page links keep the rest of the query string."""
+    from tests.wallet.factories import LedgerEntryFactory
+
+    LedgerEntryFactory.create_batch(330)  # 14 pages of 25: the page range skips some
+    client = Client()
+    client.force_login(make_user("lean-header-admin", "Admin"))
+    url = reverse("wallet:ledger")
+    lean = client.get(url, query)
+    monkeypatch.setattr(BaseTable, "lean_rows", False)
+    plain = client.get(url, query)
+    assert lean.status_code == plain.status_code == 200
+    ours, theirs = lean.content.decode(), plain.content.decode()
+    assert "<thead" in ours
+    if query.get("page") and "q" not in query:  # the search matches no row
+        assert 'aria-label="Table navigation"' in ours
+    assert _outside_tbody(ours) == _outside_tbody(theirs)
