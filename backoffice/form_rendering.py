@@ -93,13 +93,8 @@ def _attrs_html(attrs: dict[str, Any]) -> str:
     )
 
 
-class FastSelect(forms.Select):
-    """A select written in Python rather than through the widget templates.
-
-    The template engine renders each option through two included templates, which made
-    the filter bar's few selects cost as much as the table below them. The markup is the
-    same as Django's `select.html`/`select_option.html`, the layout whitespace aside.
-    """
+class _PythonWidget:
+    """A widget whose markup is written in Python from Django's own widget context."""
 
     def render(
         self,
@@ -108,7 +103,21 @@ class FastSelect(forms.Select):
         attrs: dict[str, Any] | None = None,
         renderer: BaseRenderer | None = None,
     ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
+        return self.html(self.get_context(name, value, attrs)["widget"])  # type: ignore[attr-defined]
+
+    def html(self, widget: dict[str, Any]) -> SafeString:
+        raise NotImplementedError
+
+
+class FastSelect(_PythonWidget, forms.Select):
+    """A select written in Python rather than through the widget templates.
+
+    The template engine renders each option through two included templates, which made
+    the filter bar's few selects cost as much as the table below them. The markup is the
+    same as Django's `select.html`/`select_option.html`, the layout whitespace aside.
+    """
+
+    def html(self, widget: dict[str, Any]) -> SafeString:
         parts: list[str] = [format_html('<select name="{}"', widget["name"])]
         parts += [_attrs_html(widget["attrs"]), ">"]
         for group_name, options, _index in widget["optgroups"]:
@@ -125,18 +134,11 @@ class FastSelect(forms.Select):
         return mark_safe("".join(parts))  # noqa: S308, S703 - every part is escaped above
 
 
-class FastInputMixin:
+class FastInputMixin(_PythonWidget):
     """A text or number input written in Python: Django's `text.html`/`number.html`
     (which include `input.html` and `attrs.html`), stripped as the renderer strips them."""
 
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: BaseRenderer | None = None,
-    ) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+    def html(self, widget: dict[str, Any]) -> SafeString:
         shown = widget["value"]
         value_html = f' value="{_escape(shown)}"' if shown is not None else ""
         return mark_safe(  # noqa: S308, S703 - every part is escaped

@@ -256,17 +256,27 @@ class BaseTable(tables.Table):
             '\n        \n        <nav aria-label="Table navigation">\n'
             '            <ul class="pagination justify-content-center">\n            '
         ]
-        if page.has_previous():
-            previous = href(page.previous_page_number())
-            out.append(
+
+        def edge(css: str, number: Any, inner: str) -> str:
+            """The previous or next link, around its label and arrow."""
+            return (
                 "\n                \n"
-                '                <li class="previous page-item">\n'
-                f'                    <a href="{previous}" class="page-link">\n'
-                '                        <span aria-hidden="true">&laquo;</span>\n'
-                f"                        {gettext('previous')}\n"
+                f'                <li class="{css} page-item">\n'
+                f'                    <a href="{href(number)}" class="page-link">\n'
+                f"{inner}"
                 "                    </a>\n"
                 "                </li>\n"
                 "                \n            "
+            )
+
+        if page.has_previous():
+            out.append(
+                edge(
+                    "previous",
+                    page.previous_page_number(),
+                    '                        <span aria-hidden="true">&laquo;</span>\n'
+                    f"                        {gettext('previous')}\n",
+                )
             )
         out.append("\n            ")
         if page.has_previous() or page.has_next():
@@ -284,16 +294,13 @@ class BaseTable(tables.Table):
             out.append("\n            \n            ")
         out.append("\n            ")
         if page.has_next():
-            following = href(page.next_page_number())
             out.append(
-                "\n                \n"
-                '                <li class="next page-item">\n'
-                f'                    <a href="{following}" class="page-link">\n'
-                f"                        {gettext('next')}\n"
-                '                        <span aria-hidden="true">&raquo;</span>\n'
-                "                    </a>\n"
-                "                </li>\n"
-                "                \n            "
+                edge(
+                    "next",
+                    page.next_page_number(),
+                    f"                        {gettext('next')}\n"
+                    '                        <span aria-hidden="true">&raquo;</span>\n',
+                )
             )
         out.append("\n            </ul>\n        </nav>\n        \n    ")
         return mark_safe("".join(out))  # noqa: S308, S703 - every part is escaped above
