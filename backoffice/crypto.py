@@ -64,3 +64,14 @@ def mask(value: str, visible: int = 5) -> str:
     if len(value) <= visible:
         return "•" * len(value)
     return "•••••-" + value[-visible:]
+
+
+def key_columns(value: str, *, digest: str | None = None) -> dict[str, str]:
+    """The three columns a licence key is stored in (LicenceKey, UnexpectedKey): the key
+    encrypted, its keyed hash (to find the same key again without decrypting) and its
+    masked form (to show). `digest` is `keyed_hash(value)` when the caller already has it."""
+    return {
+        "key_encrypted": encrypt(value),
+        "key_hash": keyed_hash(value) if digest is None else digest,
+        "key_masked": mask(value),
+    }

@@ -99,9 +99,7 @@ def add_stock(skus: list[str], per_sku: int) -> int:
                 LicenceKey(
                     purchase_order=po,
                     order_sku=sku,
-                    key_encrypted=crypto.encrypt(value),
-                    key_hash=crypto.keyed_hash(value),
-                    key_masked=crypto.mask(value),
+                    **crypto.key_columns(value),
                     source=LicenceKey.Source.RESPONSE,
                 )
             )

@@ -234,9 +234,7 @@ def world(settings) -> Iterator[dict[str, Any]]:
         key = LicenceKey.objects.create(
             purchase_order=delivered,
             order_sku=combo.order_sku,
-            key_encrypted=crypto.encrypt(clear),
-            key_hash=crypto.keyed_hash(clear),
-            key_masked=crypto.mask(clear),
+            **crypto.key_columns(clear),
             source=source,
             customer=customer if n % 2 else None,
         )
@@ -250,9 +248,7 @@ def world(settings) -> Iterator[dict[str, Any]]:
             order_sku="NOT-ORDERED",
             reason=reason,
             decision=decision,
-            key_encrypted=crypto.encrypt(clear),
-            key_hash=crypto.keyed_hash(clear),
-            key_masked=crypto.mask(clear),
+            **crypto.key_columns(clear),
             source=LicenceKey.Source.WEBHOOK,
         )
 

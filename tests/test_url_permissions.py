@@ -258,9 +258,7 @@ def _licence_key() -> dict[str, Any]:
     key = LicenceKey.objects.create(
         purchase_order=DraftFactory(),
         order_sku="SAMPLE-SKU",
-        key_encrypted=crypto.encrypt(SAMPLE_LICENCE_KEY),
-        key_hash=crypto.keyed_hash(SAMPLE_LICENCE_KEY),
-        key_masked=crypto.mask(SAMPLE_LICENCE_KEY),
+        **crypto.key_columns(SAMPLE_LICENCE_KEY),
         source=LicenceKey.Source.RESPONSE,
     )
     return {"pk": key.pk}
@@ -275,9 +273,7 @@ def _unexpected_key() -> dict[str, Any]:
         purchase_order=DraftFactory(),
         order_sku="NOT-ORDERED",
         reason=UnexpectedKey.Reason.UNKNOWN_SKU,
-        key_encrypted=crypto.encrypt(SAMPLE_LICENCE_KEY),
-        key_hash=crypto.keyed_hash(SAMPLE_LICENCE_KEY),
-        key_masked=crypto.mask(SAMPLE_LICENCE_KEY),
+        **crypto.key_columns(SAMPLE_LICENCE_KEY),
         source=LicenceKey.Source.WEBHOOK,
     )
     return {"pk": key.pk}

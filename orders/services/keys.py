@@ -122,9 +122,7 @@ def _keys_store_many(
                         line=line,
                         order_sku=delivered.sku,
                         name=(delivered.name or line.name)[:300],
-                        key_encrypted=crypto.encrypt(value),
-                        key_hash=digest,
-                        key_masked=crypto.mask(value),
+                        **crypto.key_columns(value, digest=digest),
                         customer_id=po.customer_id,
                         assigned_at=now if po.customer_id else None,
                         source=source,
@@ -140,9 +138,7 @@ def _keys_store_many(
                         reason=UnexpectedKey.Reason.UNKNOWN_SKU
                         if line is None
                         else UnexpectedKey.Reason.OVER_DELIVERED,
-                        key_encrypted=crypto.encrypt(value),
-                        key_hash=digest,
-                        key_masked=crypto.mask(value),
+                        **crypto.key_columns(value, digest=digest),
                         source=source,
                     )
                 )

@@ -214,9 +214,7 @@ def test_the_customer_keys_export_neutralises_formulas_and_types_dates(client_fo
         customer=customer,
         order_sku="SKU-1",
         name="=1+1 Office",
-        key_encrypted=crypto.encrypt("-AAAA-BBBB"),
-        key_hash=crypto.keyed_hash("-AAAA-BBBB"),
-        key_masked=crypto.mask("-AAAA-BBBB"),
+        **crypto.key_columns("-AAAA-BBBB"),
         source=LicenceKey.Source.RESPONSE,
     )
     LicenceKey.objects.filter(pk=key.pk).update(

@@ -127,9 +127,7 @@ def customer_with_key(db):
         purchase_order=DraftFactory(),
         order_sku="13200::0-0",
         name="Office",
-        key_encrypted=crypto.encrypt(KEY),
-        key_hash=crypto.keyed_hash(KEY),
-        key_masked=crypto.mask(KEY),
+        **crypto.key_columns(KEY),
         customer=customer,
         source=LicenceKey.Source.IMPORT,
     )

@@ -94,9 +94,7 @@ def customer_key():
     key = LicenceKey.objects.create(
         purchase_order=DraftFactory(),
         order_sku="ROLE-SKU",
-        key_encrypted=crypto.encrypt(LICENCE_KEY),
-        key_hash=crypto.keyed_hash(LICENCE_KEY),
-        key_masked=crypto.mask(LICENCE_KEY),
+        **crypto.key_columns(LICENCE_KEY),
         source=LicenceKey.Source.RESPONSE,
         customer=customer,
     )

@@ -53,9 +53,7 @@ def test_revealing_and_exporting_keys_never_logs_them(client_for, raw_debug_log)
     key = orders.LicenceKey.objects.create(
         purchase_order=DraftFactory(),
         order_sku="LOG-SKU",
-        key_encrypted=crypto.encrypt(licence_key),
-        key_hash=crypto.keyed_hash(licence_key),
-        key_masked=crypto.mask(licence_key),
+        **crypto.key_columns(licence_key),
         source=orders.LicenceKey.Source.RESPONSE,
         customer=customer,
     )

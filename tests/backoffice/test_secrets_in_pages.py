@@ -47,9 +47,7 @@ def secrets_everywhere(settings):
     key = orders.LicenceKey.objects.create(
         purchase_order=po,
         order_sku="PAGECHECK-SKU",
-        key_encrypted=crypto.encrypt(LICENCE_KEY),
-        key_hash=crypto.keyed_hash(LICENCE_KEY),
-        key_masked=crypto.mask(LICENCE_KEY),
+        **crypto.key_columns(LICENCE_KEY),
         source=orders.LicenceKey.Source.RESPONSE,
         customer=customer,
     )
@@ -125,3 +123,13 @@ def test_a_page_showing_the_key_shows_it_masked(secrets_everywhere):
     text = body.content.decode()
     assert LICENCE_KEY not in text
     assert crypto.mask(LICENCE_KEY) in text
+
+
+def test_a_stored_key_keeps_no_column_in_the_clear():
+    columns = crypto.key_columns(f"  {LICENCE_KEY}")
+    assert LICENCE_KEY not in "".join(columns.values())
+    assert crypto.decrypt(columns["key_encrypted"]) == f"  {LICENCE_KEY}"
+    # The same key with transport whitespace is found again by its hash.
+    assert columns["key_hash"] == crypto.keyed_hash(LICENCE_KEY)
+    assert columns["key_masked"] == crypto.mask(LICENCE_KEY)
+    assert crypto.key_columns(LICENCE_KEY, digest="known")["key_hash"] == "known"

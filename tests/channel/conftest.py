@@ -122,9 +122,7 @@ def add_stock_keys(order_sku: str, count: int, *, prefix: str = "STOCK") -> list
             LicenceKey.objects.create(
                 purchase_order=po,
                 order_sku=order_sku,
-                key_encrypted=crypto.encrypt(value),
-                key_hash=crypto.keyed_hash(value),
-                key_masked=crypto.mask(value),
+                **crypto.key_columns(value),
                 source=LicenceKey.Source.RESPONSE,
             )
         )

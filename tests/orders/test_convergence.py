@@ -138,9 +138,7 @@ def test_submission_adopts_an_upstream_order_already_imported_as_foreign(
         LicenceKey.objects.create(
             purchase_order=duplicate,
             order_sku=delivered.sku,
-            key_encrypted=crypto.encrypt(delivered.key),
-            key_hash=crypto.keyed_hash(delivered.key),
-            key_masked=crypto.mask(delivered.key),
+            **crypto.key_columns(delivered.key),
             source=LicenceKey.Source.IMPORT,
         )
 
