@@ -95,19 +95,26 @@ def compare_pages(
     return results
 
 
-def admin_reference() -> None:
-    """Set the project's CombinationAdmin, in this process only, to list as the catalog does.
-
-    50 rows a page and a search on the product name; bench/load_urls.py does the same in
-    the load comparison's gunicorn.
-    """
+def admin_changelist(model: Any, *, search_fields: tuple[str, ...] | None = None) -> str:
+    """The URL of `model`'s admin changelist, set in this process only to list 50 rows a
+    page as the project's lists do (and to search `search_fields` when given)."""
     from django.contrib import admin
+    from django.urls import reverse
 
+    reference = admin.site._registry[model]
+    reference.list_per_page = 50
+    if search_fields is not None:
+        reference.search_fields = search_fields
+    meta = model._meta
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+
+
+def admin_reference() -> str:
+    """The CombinationAdmin listing as the catalog does: 50 rows a page and a search on the
+    product name; bench/load_urls.py does the same in the load comparison's gunicorn."""
     from catalog.models import Combination
 
-    reference = admin.site._registry[Combination]
-    reference.list_per_page = 50
-    reference.search_fields = ("product__name",)
+    return admin_changelist(Combination, search_fields=("product__name",))
 
 
 @comparison("catalog")
@@ -116,14 +123,13 @@ def catalog(ctx: Context) -> list[Result]:
     from catalog.models import Combination, Product
 
     filled = _fill(ctx.args.products)
-    admin_reference()
+    admin_url = admin_reference()
     ctx.note(
         f"catalog: {Product.objects.count():,} products, {Combination.objects.count():,} "
         f"combinations ({filled}); reference: the admin changelist of Combination, 50 rows, "
         "searching product__name, sorted on margin (`?o=6`)"
     )
     client = bench_client()
-    admin_url = "/admin/catalog/combination/"
     return compare_pages(
         ctx,
         client,

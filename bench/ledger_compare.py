@@ -8,7 +8,7 @@ many. The reference is the project's `LedgerEntryAdmin`, set in this process onl
 
 from __future__ import annotations
 
-from bench.catalog_compare import bench_client, compare_pages
+from bench.catalog_compare import admin_changelist, bench_client, compare_pages
 from bench.harness import Context, Result, comparison, option
 
 option(
@@ -38,19 +38,15 @@ def ledger_filled(entries: int) -> str:
 @comparison("ledger")
 def ledger(ctx: Context) -> list[Result]:
     """Ledger page 1 vs the admin changelist of LedgerEntry."""
-    from django.contrib import admin
-
     from wallet.models import LedgerEntry
 
     filled = ledger_filled(ctx.args.ledger_entries)
-    reference = admin.site._registry[LedgerEntry]
-    reference.list_per_page = 50
+    admin_url = admin_changelist(LedgerEntry)
     ctx.note(
         f"ledger: {LedgerEntry.objects.count():,} entries ({filled}); reference: the admin "
         "changelist of LedgerEntry, 50 rows"
     )
     client = bench_client()
-    admin_url = "/admin/wallet/ledgerentry/"
     return compare_pages(
         ctx,
         client,

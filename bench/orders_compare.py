@@ -8,27 +8,23 @@ list does.
 
 from __future__ import annotations
 
-from bench.catalog_compare import bench_client, compare_pages
+from bench.catalog_compare import admin_changelist, bench_client, compare_pages
 from bench.harness import Context, Result, comparison
 
 
 @comparison("orders")
 def orders(ctx: Context) -> list[Result]:
     """Purchase order list (first page, search) vs the admin changelist of PurchaseOrder."""
-    from django.contrib import admin
-
     from bench.ledger_compare import ledger_filled
     from orders.models import PurchaseOrder
 
     filled = ledger_filled(ctx.args.ledger_entries)
-    reference = admin.site._registry[PurchaseOrder]
-    reference.list_per_page = 50
+    admin_url = admin_changelist(PurchaseOrder)
     ctx.note(
         f"orders: {PurchaseOrder.objects.count():,} purchase orders (with the ledger, {filled}); "
         "reference: the admin changelist of PurchaseOrder, 50 rows"
     )
     client = bench_client()
-    admin_url = "/admin/orders/purchaseorder/"
     return compare_pages(
         ctx,
         client,
