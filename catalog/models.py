@@ -12,6 +12,11 @@ from django.db import models
 from backoffice.display import format_money, format_number
 from backoffice.money import CURRENCY, MoneyField
 
+# Digits of a stored margin %: a selling price of 0.01 (a fixed-price rule) on a net price
+# just under a hundred million (the most a catalog price may be, licendi.parsing) is a
+# margin of about -1,000,000,000,000 %, which must be stored rather than stop the pricing.
+MARGIN_PERCENT_DIGITS = 16
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -93,7 +98,9 @@ class Combination(models.Model):
     margin = MoneyField(null=True, blank=True)
     # Null when the selling price is zero (margin % undefined): shown and filtered as
     # "below minimum margin".
-    margin_percent = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    margin_percent = models.DecimalField(
+        max_digits=MARGIN_PERCENT_DIGITS, decimal_places=2, null=True, blank=True
+    )
     priced_by_rule = models.ForeignKey(
         "PricingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -356,7 +363,9 @@ class PriceChange(models.Model):
     # Our margin just before and just after the change (selling price from the rules).
     old_margin = MoneyField(null=True, blank=True)
     new_margin = MoneyField(null=True, blank=True)
-    new_margin_percent = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    new_margin_percent = models.DecimalField(
+        max_digits=MARGIN_PERCENT_DIGITS, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-changed_at", "-id"]

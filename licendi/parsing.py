@@ -189,6 +189,21 @@ def coerce_money(value: Any, name: str) -> Decimal:
 # Kept under its first name for existing callers.
 to_decimal = coerce_money
 
+# A catalog price is what one licence costs: never negative, never a hundred million.
+# Beyond that it is a broken record, quarantined like any other, not a price to mirror:
+# stored, it would stop the whole sync or the pricing after it (a selling price may be
+# 11 times the net price under the markup cap, and the shop offers hold 10 integer
+# digits).
+MAX_CATALOG_PRICE = Decimal("100000000")
+
+
+def coerce_price(value: Any, name: str) -> Decimal:
+    """`coerce_money` of a catalog price: at least 0 and below MAX_CATALOG_PRICE."""
+    amount = coerce_money(value, name)
+    if not 0 <= amount < MAX_CATALOG_PRICE:
+        raise ContractError(f"{name} is not a catalog price: {value!r}", field=name)
+    return amount
+
 
 def coerce_timestamp(value: Any, name: str) -> datetime:
     """An aware UTC datetime from ISO 8601 (with `Z` or an offset), or from epoch
@@ -334,6 +349,10 @@ def _money(obj: Obj, key: str, ctx: str) -> Decimal:
     return coerce_money(_req(obj, key, ctx), _where(ctx, key))
 
 
+def _price(obj: Obj, key: str, ctx: str) -> Decimal:
+    return coerce_price(_req(obj, key, ctx), _where(ctx, key))
+
+
 def _opt_money(obj: Obj, key: str, ctx: str) -> Decimal | None:
     if obj.get(key) is None:
         _missing(obj, key, ctx)
@@ -475,8 +494,8 @@ def _product_fields(obj: Obj, ctx: str) -> dict[str, Any]:
     return {
         "sku": _str(obj, "sku", ctx),
         "name": _text(obj, "name", ctx),
-        "price": _money(obj, "price", ctx),
-        "net_price": _money(obj, "netPrice", ctx),
+        "price": _price(obj, "price", ctx),
+        "net_price": _price(obj, "netPrice", ctx),
         "currency": _opt_str(obj, "currency", ctx, DEFAULT_CURRENCY) or DEFAULT_CURRENCY,
         "category": _text(obj, "category", ctx),
         "brand": _text(obj, "brand", ctx),
@@ -504,14 +523,14 @@ def _fast_text(value: Any, default: str = "") -> str | None:
     return default if value is None else None
 
 
-def _fast_money(value: Any) -> Decimal | None:
+def _fast_price(value: Any) -> Decimal | None:
     if type(value) is not str:
         return None
     try:
         amount = Decimal(value.strip())
     except InvalidOperation:
         return None
-    return amount if amount.is_finite() else None
+    return amount if amount.is_finite() and 0 <= amount < MAX_CATALOG_PRICE else None
 
 
 def _fast_timestamp(value: Any) -> datetime | bool | None:
@@ -543,8 +562,8 @@ def _contract_product_fields(obj: Obj) -> dict[str, Any] | None:
     brand = _fast_text(obj["brand"])
     platform = _fast_text(obj["platform"])
     currency = _fast_text(obj["currency"], DEFAULT_CURRENCY)
-    price = _fast_money(obj["price"])
-    net_price = _fast_money(obj["netPrice"])
+    price = _fast_price(obj["price"])
+    net_price = _fast_price(obj["netPrice"])
     has_variants = obj["hasVariants"]
     if has_variants is None:
         has_variants = False
@@ -588,7 +607,7 @@ def _contract_combination(obj: Obj) -> Combination | None:
     for option in options:
         if type(option) is not int or option < 0:
             return None
-    price, net_price = _fast_money(obj["price"]), _fast_money(obj["netPrice"])
+    price, net_price = _fast_price(obj["price"]), _fast_price(obj["netPrice"])
     in_stock = obj["inStock"]
     if in_stock is None:
         in_stock = True
@@ -640,8 +659,8 @@ def _read_combination(value: Any, ctx: str) -> Combination:
     return Combination(
         order_sku=_str(obj, "orderSku", ctx),
         options=tuple(options),
-        price=_money(obj, "price", ctx),
-        net_price=_money(obj, "netPrice", ctx),
+        price=_price(obj, "price", ctx),
+        net_price=_price(obj, "netPrice", ctx),
         in_stock=_bool(obj, "inStock", ctx, True),
     )
 

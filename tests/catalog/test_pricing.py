@@ -326,3 +326,38 @@ def test_repricing_waits_while_a_sync_or_another_repricing_holds_the_pricing_loc
     worker.join(timeout=30)
     assert done.is_set()
     assert Combination.objects.get().selling_price == D("15.00")
+
+
+@pytest.mark.django_db
+def test_the_widest_margins_a_catalog_price_allows_are_stored():
+    # The dearest price the catalog takes, sold at 0.01 by a fixed-price rule and at
+    # the markup cap: both margins are stored, not a numeric overflow stopping the run.
+    from catalog.forms import MAX_MARKUP_PERCENT
+    from licendi.parsing import MAX_CATALOG_PRICE
+
+    dearest = MAX_CATALOG_PRICE - D("0.01")
+    cheap = CombinationFactory(net_price=dearest, price=dearest)
+    marked_up = CombinationFactory(net_price=dearest, price=dearest)
+    PricingRuleFactory(
+        scope=PricingRule.Scope.PRODUCT,
+        product=cheap.product,
+        kind=PricingRule.Kind.FIXED_PRICE,
+        value=D("0.01"),
+        rounding=R.NONE,
+    )
+    PricingRuleFactory(
+        scope=PricingRule.Scope.PRODUCT,
+        product=marked_up.product,
+        kind=PricingRule.Kind.MARKUP_PERCENT,
+        value=MAX_MARKUP_PERCENT,
+        rounding=R.TO_99,
+    )
+
+    assert pricing_apply() == 2
+
+    cheap.refresh_from_db()
+    marked_up.refresh_from_db()
+    assert cheap.margin_percent == margin_for(selling=D("0.01"), net=dearest)[1]
+    assert cheap.margin_percent == D("-999999999800.00")
+    assert marked_up.selling_price == D("1099999999.99")
+    assert marked_up.margin_percent == D("90.91")

@@ -180,3 +180,30 @@ def test_the_finished_run_says_how_many_it_quarantined_and_links_to_them(driftin
     assert "succeeded, " in partial and "3 quarantined</a>" in partial
     page = client.get("/upstream/", {"run": run.quarantine_ref}).content.decode()
     assert drifting.drift.bad_price in page and "call us" in page
+
+
+@pytest.mark.parametrize("net_price", ["-5.00", "1E+15", "1e999999999999", 123456789012345])
+def test_a_price_no_licence_can_have_is_quarantined_and_the_sync_goes_on(drifting, net_price):
+    # Stored, such a price would overflow a money column or break a check constraint,
+    # and that failure would stop the whole catalog from being mirrored.
+    drift = drifting.drift
+    bend = drift.product_detail
+    victim = sorted(_readable(drifting))[7]
+
+    def bent(detail):
+        out = bend(detail)
+        if detail["sku"] == victim:
+            out["netPrice"] = net_price
+            for combination in out["combinations"]:
+                combination["netPrice"] = net_price
+        return out
+
+    drift.product_detail = bent
+    run = catalog_sync(trigger=SyncRun.Trigger.COMMAND)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.quarantined == 4
+    [record] = QuarantinedRecord.objects.filter(run_ref=run.quarantine_ref, ref=victim)
+    assert record.endpoint == "GET /api/products/{sku}"
+    assert "not a catalog price" in record.reason
+    assert set(Product.objects.values_list("sku", flat=True)) == _readable(drifting) - {victim}
