@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from licendi import Rejected, ShapeNote
 
+from . import retention
 from .upstream_models import DriftObservation, QuarantinedRecord
 
 logger = logging.getLogger(__name__)
@@ -119,6 +122,14 @@ def quarantine_record(
             record.reason,
         )
     return len(rejected)
+
+
+def quarantine_prune(*, now: datetime | None = None) -> int:
+    """Delete quarantined records older than QUARANTINE_RETENTION_DAYS; returns how many."""
+    before = retention.cutoff(settings.QUARANTINE_RETENTION_DAYS, now=now)
+    if before is None:
+        return 0
+    return retention.delete_in_batches(QuarantinedRecord.objects.filter(created_at__lt=before))
 
 
 def drift_acknowledge(*, ids: Sequence[int] | None = None) -> int:

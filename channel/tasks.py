@@ -33,6 +33,11 @@ def fulfilments_sync_pending() -> dict[str, Any]:
     return services.fulfilments_sync_pending()
 
 
+@shared_task
+def calls_prune() -> int:
+    return services.calls_prune()
+
+
 @shared_task(bind=True, max_retries=CALLBACK_MAX_RETRIES, acks_late=True)
 def callback_deliver(self: Any, delivery_id: int) -> str:
     try:

@@ -303,6 +303,8 @@ CATALOG_SYNC_MAX_CONCURRENCY = env.int("CATALOG_SYNC_MAX_CONCURRENCY", default=3
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=500)
 # A sync that cannot read more than this share of the records applies nothing.
 UPSTREAM_QUARANTINE_MAX_PERCENT = env_decimal("UPSTREAM_QUARANTINE_MAX_PERCENT", "5")
+# Quarantined records are pruned once this old (days; 0 keeps them for ever).
+QUARANTINE_RETENTION_DAYS = env.int("QUARANTINE_RETENTION_DAYS", default=90)
 
 # --- Sales channel ------------------------------------------------------------
 # Beat: a full refresh of the offers feed's change markers (the catalog's signal
@@ -313,6 +315,8 @@ CHANNEL_OFFERS_REFRESH_INTERVAL_SECONDS = env.int(
 # Beat: fulfilments still waiting on their purchase order are checked this often.
 CHANNEL_FULFILMENT_SWEEP_SECONDS = env.int("CHANNEL_FULFILMENT_SWEEP_SECONDS", default=120)
 CHANNEL_CALLBACK_TIMEOUT_SECONDS = env.float("CHANNEL_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+# The API call log is pruned once this old (days; 0 keeps it for ever).
+CHANNEL_CALL_RETENTION_DAYS = env.int("CHANNEL_CALL_RETENTION_DAYS", default=365)
 
 # --- Celery ------------------------------------------------------------------
 CATALOG_SYNC_INTERVAL_SECONDS = env.int("CATALOG_SYNC_INTERVAL_SECONDS", default=3600)
@@ -414,6 +418,15 @@ CELERY_BEAT_SCHEDULE = {
     "channel-fulfilments-sync": {
         "task": "channel.tasks.fulfilments_sync_pending",
         "schedule": CHANNEL_FULFILMENT_SWEEP_SECONDS,
+    },
+    # Logs past their retention (backoffice.retention), once a day.
+    "upstream-quarantine-prune": {
+        "task": "backoffice.tasks.quarantine_prune",
+        "schedule": 24 * 60 * 60,
+    },
+    "channel-calls-prune": {
+        "task": "channel.tasks.calls_prune",
+        "schedule": 24 * 60 * 60,
     },
 }
 

@@ -25,7 +25,7 @@ from .callbacks import (
     callback_resend,
     callback_send,
 )
-from .calls import call_record
+from .calls import call_record, calls_prune
 from .clients import (
     IssuedClient,
     client_authenticate,
@@ -65,6 +65,7 @@ __all__ = [
     "callback_queue",
     "callback_resend",
     "callback_send",
+    "calls_prune",
     "client_authenticate",
     "client_callback_secret",
     "client_callback_secret_rotate",

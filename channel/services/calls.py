@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
+
+from backoffice import retention
 from backoffice.context import current_audit_context
 
 from ..models import ApiClient, ChannelCall
@@ -35,3 +40,11 @@ def call_record(
         client_ip=ctx.client_ip,
         request_id=ctx.request_id[:64],
     )
+
+
+def calls_prune(*, now: datetime | None = None) -> int:
+    """Delete calls older than CHANNEL_CALL_RETENTION_DAYS; returns how many."""
+    before = retention.cutoff(settings.CHANNEL_CALL_RETENTION_DAYS, now=now)
+    if before is None:
+        return 0
+    return retention.delete_in_batches(ChannelCall.objects.filter(at__lt=before))
