@@ -17,11 +17,14 @@ template's markup, rather than by one `querystring_replace` tag per link.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MethodType
 from typing import Any, cast
 
 import django_tables2 as tables
@@ -35,7 +38,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django_tables2.templatetags.django_tables2 import table_page_range
-from django_tables2.utils import AttributeDict, signature
+from django_tables2.utils import AttributeDict, computed_values, signature
 
 from . import badges
 from .display import format_datetime, format_money
@@ -152,14 +155,72 @@ def _attrs_html(attrs: dict[str, Any]) -> str:
     )
 
 
-def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
-    """The keyword arguments `fn` declares (None: it takes **kwargs, so all of them)."""
+def _declared(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     args, catch_all = signature(fn)
     return None if catch_all else tuple(args)
 
 
+# What each function declares, by function: a table's columns and row attributes are the
+# same functions on every page, and inspect.signature() is a twelfth of a table's making.
+_WANTED: dict[tuple[Any, bool], tuple[str, ...] | None] = {}
+_WANTED_MAX = 2048
+
+
+def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The keyword arguments `fn` declares (None: it takes **kwargs, so all of them).
+
+    A bound method declares what its function does less its first argument, whatever
+    it is bound to, so it is remembered by its function."""
+    method = isinstance(fn, MethodType)
+    key = (fn.__func__ if method else fn, method)  # type: ignore[attr-defined]
+    try:
+        return _WANTED[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable callable
+        return _declared(fn)
+    if len(_WANTED) >= _WANTED_MAX:  # functions made per table would otherwise pile up
+        _WANTED.clear()
+    found = _WANTED[key] = _declared(fn)
+    return found
+
+
 def _static(attrs: dict[str, Any]) -> bool:
     return not any(callable(value) for value in attrs.values())
+
+
+def _column_copy(column: tables.Column) -> tables.Column:
+    clone = copy.copy(column)
+    clone.attrs = copy.copy(column.attrs)
+    return clone
+
+
+class ClassColumns(OrderedDict[str, tables.Column]):
+    """A table class's columns (`base_columns`), copied for each table it makes.
+
+    django-tables2 deep-copies them so that a table may change its own (hide one, set
+    its accessor) without touching the class; the deep copy also copies what no table
+    changes (links, choices, templates, nested attributes): some 1,500 copies a page. A
+    copy of each column and of its attributes dict is all a table changes; the test
+    `tests/backoffice/test_table_columns.py` holds the class's columns unchanged."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OrderedDict[str, tables.Column]:
+        return OrderedDict((name, _column_copy(column)) for name, column in self.items())
+
+
+def tag_attrs(bound: Any, tag: str) -> AttributeDict:
+    """`bound.attrs[tag]` ("th" or "td") without the two others that property works out
+    (with the header's ordering classes), as the property does for that tag."""
+    table = bound._table
+    kwargs: dict[str, Any] = {"table": table, "bound_column": bound}
+    record, value = getattr(bound, "current_record", None), bound.current_value
+    if record is not None and value is not None:
+        kwargs.update(record=record, value=value)
+    attrs = dict(table.attrs)
+    attrs.update(dict(bound.column.attrs))
+    found = AttributeDict(computed_values(attrs.get(tag, attrs.get("cell", {})), kwargs=kwargs))
+    found["class"] = bound.get_th_class(found) if tag == "th" else bound.get_td_class(found)
+    return found
 
 
 @dataclass(frozen=True)
@@ -206,6 +267,10 @@ class BaseTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle"}
         per_page = 50
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.base_columns = ClassColumns(cls.base_columns)
+
     # --- rendering the header and the pagination
 
     def _request_query(self) -> dict[str, Any]:
@@ -224,7 +289,7 @@ class BaseTable(tables.Table):
         as_html = getattr(self.attrs.get("thead"), "as_html", None)  # the template's lookup
         out = [f"<thead {as_html() if as_html is not None else ''}><tr>"]
         for column in self.columns:
-            out.append(f'<th {column.attrs["th"].as_html()} scope="col">')
+            out.append(f'<th {tag_attrs(column, "th").as_html()} scope="col">')
             if column.orderable:
                 href = html.escape(
                     "?" + urlencode({**query, field: column.order_by_alias.next}, doseq=True)
@@ -335,7 +400,7 @@ class BaseTable(tables.Table):
                     wanted=_wanted(bound.render),
                     empty_values=tuple(column.empty_values),
                     default=bound.default,
-                    td_html=bound.attrs["td"].as_html() if _static(td) else None,
+                    td_html=tag_attrs(bound, "td").as_html() if _static(td) else None,
                     localize=column.localize,
                 )
             )
@@ -398,7 +463,7 @@ class BaseTable(tables.Table):
                 content = bound.link(content, **given)
         if plan.td_html is None:
             bound.current_record, bound.current_value = record, content
-            td = bound.attrs["td"].as_html()
+            td = tag_attrs(bound, "td").as_html()
         else:
             td = plan.td_html
         text: str

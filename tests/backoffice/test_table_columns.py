@@ -1,0 +1,165 @@
+"""Each table works on its own copy of its class's columns (backoffice.tables.ClassColumns),
+and the per-column work done once per table gives what django-tables2 gives per cell."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import django_tables2 as tables
+import pytest
+from django.test import RequestFactory
+
+from backoffice import badges
+from backoffice.tables import (
+    BadgeColumn,
+    BaseTable,
+    BooleanColumn,
+    MoneyColumn,
+    SelectColumn,
+    _wanted,
+    tag_attrs,
+)
+
+pytestmark = pytest.mark.django_db
+
+_TBODY = re.compile(r"<tbody[^>]*>.*?</tbody>", re.S)
+_BETWEEN_TAGS = re.compile(r">\s+<")
+
+
+def _table_classes() -> list[type[BaseTable]]:
+    """Every table of the project (the URLconf imports every app's tables)."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports every view, so every table
+    found, pending = [], list(BaseTable.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls.__module__.startswith(("backoffice", "catalog", "orders", "wallet", "webhooks")):
+            found.append(cls)
+        pending += cls.__subclasses__()
+    return found
+
+
+def _snapshot(cls: type[BaseTable]) -> dict[str, Any]:
+    """Everything a class's columns hold, as text (nested attributes included)."""
+    return {
+        name: (id(column), sorted((key, repr(value)) for key, value in vars(column).items()))
+        for name, column in cls.base_columns.items()
+    }
+
+
+def _no_rows(cls: type[BaseTable]) -> Any:
+    model = getattr(cls._meta, "model", None)
+    return model.objects.none() if model is not None else []
+
+
+class Sample(BaseTable):
+    select = SelectColumn(
+        form="sample-form", value=lambda r: r.name, label=lambda r: f"row <{r.name}>"
+    )
+    name = tables.Column(attrs={"td": {"class": "name"}, "th": {"class": "head"}})
+    type = BadgeColumn(key="wallet.LedgerEntry.type")
+    amount = MoneyColumn()
+    active = BooleanColumn()
+
+    class Meta(BaseTable.Meta):
+        row_attrs = {"data-name": lambda record: record.name}
+
+
+def _rows() -> list[SimpleNamespace]:
+    return [
+        SimpleNamespace(name=f"n{i}", type=kind, amount=Decimal(i), active=bool(i % 2))
+        for i, kind in enumerate(["topup", "order", "topup", "brand_new", None])
+    ]
+
+
+def test_tables_leave_their_class_columns_as_they_were() -> None:
+    classes = _table_classes()
+    assert len(classes) >= 15
+    before = {cls: _snapshot(cls) for cls in classes}
+    for cls in classes:
+        for _ in range(2):
+            table = cls(_no_rows(cls))
+            for name in list(table.base_columns):
+                table.columns.hide(name)
+                table.columns.show(name)
+            table.thead_html()
+            table.body_html()
+            table.export_columns()
+            table.columns.hide(next(iter(table.base_columns)))
+    assert {cls: _snapshot(cls) for cls in classes} == before
+
+
+def test_each_table_has_its_own_columns() -> None:
+    before = _snapshot(Sample)
+    first, second = Sample(_rows()), Sample(_rows())
+    first.columns.hide("amount")
+    first.body_html(), second.body_html()
+    assert second.columns["amount"].column.visible
+    assert first.columns["amount"].column is not second.columns["amount"].column
+    assert first.columns["name"].column.attrs is not Sample.base_columns["name"].attrs
+    assert "amount" not in [bound.name for bound in first.columns]
+    assert "amount" in [bound.name for bound in second.columns]
+    assert Sample.base_columns["amount"].visible
+    assert _snapshot(Sample) == before
+
+
+def test_sample_rows_render_as_django_tables2_renders_them() -> None:
+    table = Sample(_rows())
+    body = table.body_html()
+    assert body.count("<tr ") == 5
+    assert (
+        '<td class="select-cell"><input type="checkbox" class="form-check-input" '
+        'name="ids" value="n0" '
+        'form="sample-form" aria-label="Select row &lt;n0&gt;"></td>'
+    ) in body
+    assert '<td class="name">n1</td>' in body
+    assert '<td class="money">3.00 EUR</td>' in body
+    for kind in ("topup", "order", "brand_new"):
+        assert badges.badge("wallet.LedgerEntry.type", kind) in body
+    assert '<tr data-name="n4" class="even">' in body
+    assert body.count(badges.badge("wallet.LedgerEntry.type", "topup")) == 2
+
+    # django-tables2's own row loop writes the same rows.
+    request = RequestFactory().get("/")
+    lean = _TBODY.search(Sample(_rows()).as_html(request))
+    plain_table = Sample(_rows())
+    plain_table.lean_rows = False
+    plain = _TBODY.search(plain_table.as_html(request))
+    assert lean and plain
+    assert _BETWEEN_TAGS.sub("><", lean.group()) == _BETWEEN_TAGS.sub("><", plain.group())
+
+
+def test_tag_attrs_are_the_bound_columns_attrs() -> None:
+    for cls in [*_table_classes(), Sample]:
+        table = cls(_no_rows(cls) if cls is not Sample else _rows())
+        orderable = [bound.name for bound in table.columns if bound.orderable]
+        if orderable:
+            table.order_by = f"-{orderable[0]}"  # the header's ordering classes
+        for bound in table.columns.iterall():
+            for tag in ("th", "td"):
+                assert tag_attrs(bound, tag) == bound.attrs[tag], (cls, bound.name, tag)
+
+
+def test_callable_td_attributes_are_computed_per_cell() -> None:
+    class Cells(BaseTable):
+        name = tables.Column(attrs={"td": {"data-v": lambda value: f"<{value}>"}})
+
+    body = Cells([{"name": "a"}, {"name": "b"}]).body_html()
+    assert '<td data-v="&lt;a&gt;">a</td>' in body
+    assert '<td data-v="&lt;b&gt;">b</td>' in body
+
+
+def test_what_a_function_declares_is_remembered_by_function() -> None:
+    one, two = Sample(_rows()), Sample(_rows())
+
+    def anything(**kwargs: Any) -> None: ...
+
+    assert _wanted(one.columns["amount"].render) == ("value",)
+    assert _wanted(two.columns["amount"].render) == ("value",)
+    assert _wanted(one.columns["type"].render) == ("record", "bound_column")
+    assert _wanted(anything) is None
+    assert _wanted(lambda record, table: None) == ("record", "table")
