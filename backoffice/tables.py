@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from types import MethodType
 from typing import Any, cast
 
@@ -65,7 +66,7 @@ class MoneyColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value: Decimal | None) -> str:
-        return money_text(value, self.currency)
+        return format_money(value, self.currency)  # money_text, one call less per cell
 
 
 class BooleanColumn(tables.BooleanColumn):
@@ -114,7 +115,17 @@ class BadgeColumn(tables.Column):
 
     def render(self, record: Any, bound_column: Any) -> SafeString:
         owner, name, value = self.raw(record, tuple(bound_column.accessor.bits))
-        return badges.badge(self.key_for(owner, name), value)
+        key = self.key_for(owner, name)
+        # A column shows a handful of values: each badge is written once per table (the
+        # column is the table's own copy, see ClassColumns).
+        written = self.__dict__.setdefault("_badges", {})
+        try:
+            return cast(SafeString, written[key, value])
+        except KeyError:
+            found = written[key, value] = badges.badge(key, value)
+            return found
+        except TypeError:  # an unhashable value
+            return badges.badge(key, value)
 
     def text(self, record: Any, bits: tuple[str, ...]) -> str | None:
         owner, name, value = self.raw(record, bits)
@@ -144,6 +155,13 @@ def _escape(text: Any) -> str:
     if hasattr(text, "__html__"):
         return str(text.__html__())
     return html.escape(str(text))
+
+
+def format_cell(template: str, *args: Any) -> SafeString:
+    """`format_html(template, *args)` for what a cell shows: each argument escaped as
+    `conditional_escape` does, without the lazy-argument check Django's `escape` makes for
+    every argument (a list page formats a few hundred cells)."""
+    return mark_safe(template.format(*[_escape(arg) for arg in args]))  # noqa: S308, S703
 
 
 def _attrs_html(attrs: dict[str, Any]) -> str:
@@ -223,6 +241,36 @@ def tag_attrs(bound: Any, tag: str) -> AttributeDict:
     return found
 
 
+# What a cell's renderer may ask for that changes from cell to cell; the column, bound
+# column and table are the same for the whole column (`CellPlan.fixed`).
+_PER_CELL = ("value", "record", "bound_row")
+
+
+def _caller(
+    render: Callable[..., Any], wanted: tuple[str, ...] | None, fixed: dict[str, Any]
+) -> Callable[[Any, Any, Any], Any]:
+    """`render(value, record, bound_row)` passing what `render` declares (everything when
+    it takes **kwargs), the per-column arguments bound once rather than per cell."""
+    if wanted is None:
+        return lambda value, record, row: render(value=value, record=record, bound_row=row, **fixed)
+    bound = {name: arg for name, arg in fixed.items() if name in wanted}
+    fn = partial(render, **bound) if bound else render
+    names = tuple(name for name in _PER_CELL if name in wanted)
+    if names == ("value",):
+        return lambda value, record, row: fn(value=value)
+    if names == ("record",):
+        return lambda value, record, row: fn(record=record)
+    if names == ("value", "record"):
+        return lambda value, record, row: fn(value=value, record=record)
+    return lambda value, record, row: fn(
+        **{
+            name: arg
+            for name, arg in zip(_PER_CELL, (value, record, row), strict=True)
+            if name in names
+        }
+    )
+
+
 @dataclass(frozen=True)
 class CellPlan:
     """How one column's cells are made, worked out once per table."""
@@ -230,11 +278,11 @@ class CellPlan:
     bound: Any  # django_tables2 BoundColumn
     bits: tuple[str, ...]
     display: bool  # a field with choices: show get_<field>_display()
-    render: Callable[..., Any]
-    wanted: tuple[str, ...] | None
+    call: Callable[[Any, Any, Any], Any]  # the renderer, given value, record, bound row
+    fixed: dict[str, Any]  # column, bound_column and table, for a link
     empty_values: tuple[Any, ...]
     default: Any
-    td_html: str | None  # None: the td attributes depend on the cell
+    td_open: str | None  # "<td …>"; None: the td attributes depend on the cell
     localize: bool | None
 
     def value(self, record: Any) -> Any:
@@ -391,16 +439,17 @@ class BaseTable(tables.Table):
             attrs.update(dict(column.attrs))
             td = attrs.get("td", attrs.get("cell", {}))
             bound.current_record = bound.current_value = None
+            fixed = {"column": column, "bound_column": bound, "table": self}
             plans.append(
                 CellPlan(
                     bound=bound,
                     bits=tuple(accessor.bits) if accessor else (),
                     display=display,
-                    render=bound.render,
-                    wanted=_wanted(bound.render),
+                    call=_caller(bound.render, _wanted(bound.render), fixed),
+                    fixed=fixed,
                     empty_values=tuple(column.empty_values),
                     default=bound.default,
-                    td_html=tag_attrs(bound, "td").as_html() if _static(td) else None,
+                    td_open=f"<td {tag_attrs(bound, 'td').as_html()}>" if _static(td) else None,
                     localize=column.localize,
                 )
             )
@@ -411,72 +460,66 @@ class BaseTable(tables.Table):
         context = getattr(self, "context", None) or Context()
         plans = self.cell_plans()
         row_attrs = [
-            (key, value, _wanted(value) if callable(value) else ())
+            (key, self._row_attr(value) if callable(value) else value)
             for key, value in self.row_attrs.items()
         ]
+        cell = self._cell
         out: list[str] = []
         for index, row in enumerate(self.paginated_rows):
             record = row.record
-            attrs: dict[str, Any] = {}
-            for key, value, wanted in row_attrs:
-                if callable(value):
-                    given = {"table": self, "record": record}
-                    value = value(
-                        **(given if wanted is None else {k: given[k] for k in wanted if k in given})
-                    )
-                attrs[key] = value
+            attrs: dict[str, Any] = {
+                key: value(record) if callable(value) else value for key, value in row_attrs
+            }
             parity = "odd" if index % 2 else "even"
             attrs["class"] = f"{attrs['class']} {parity}" if attrs.get("class") else parity
-            cells = [
-                f"<td {td}>{html}</td>"
-                for td, html in (self._cell(plan, record, row, context) for plan in plans)
-            ]
-            out.append(f"<tr {_attrs_html(attrs)}>{''.join(cells)}</tr>")
+            cells = "".join([cell(plan, record, row, context) for plan in plans])
+            out.append(f"<tr {_attrs_html(attrs)}>{cells}</tr>")
         if not out and self.empty_text:
             out.append(
                 format_html('<tr><td colspan="{}">{}</td></tr>', len(plans), self.empty_text)
             )
         return mark_safe("".join(out))  # noqa: S308, S703 - every part is escaped above
 
-    def _cell(self, plan: CellPlan, record: Any, row: Any, context: Context) -> tuple[str, str]:
+    def _row_attr(self, fn: Callable[..., Any]) -> Callable[[Any], Any]:
+        """A callable row attribute as a function of the record, given the table and the
+        record as it declares them."""
+        wanted = _wanted(fn)
+        if wanted == ("record",):
+            return lambda record: fn(record=record)
+        names = ("table", "record") if wanted is None else wanted
+        return lambda record: fn(
+            **{name: arg for name, arg in (("table", self), ("record", record)) if name in names}
+        )
+
+    def _cell(self, plan: CellPlan, record: Any, row: Any, context: Context) -> str:
+        """One `<td>` with its content, as django-tables2's row loop would write it."""
         value = plan.value(record)
         bound = plan.bound
         if value in plan.empty_values:
             content: Any = plan.default
-            given: dict[str, Any] | None = None
         else:
-            given = {
-                "value": value,
-                "record": record,
-                "column": bound.column,
-                "bound_column": bound,
-                "bound_row": row,
-                "table": self,
-            }
-            if plan.wanted is None:
-                content = plan.render(**given)
-            else:
-                content = plan.render(
-                    **{name: given[name] for name in plan.wanted if name in given}
-                )
+            content = plan.call(value, record, row)
             if bound.link:
-                content = bound.link(content, **given)
-        if plan.td_html is None:
+                content = bound.link(
+                    content, value=value, record=record, bound_row=row, **plan.fixed
+                )
+        td_open = plan.td_open
+        if td_open is None:
             bound.current_record, bound.current_value = record, content
-            td = tag_attrs(bound, "td").as_html()
-        else:
-            td = plan.td_html
+            td_open = f"<td {tag_attrs(bound, 'td').as_html()}>"
         text: str
         if plan.localize is None:
             # Text needs only escaping (what the template would do to it); other values
             # are localized and formatted as the template would.
-            if isinstance(content, str):
+            if type(content) is SafeString:
+                text = content
+            elif isinstance(content, str):
                 text = _escape(content)
             else:
                 text = render_value_in_context(content, context)
         else:
             text = _escape(localize(content, use_l10n=plan.localize))
-        return td, text
+        return f"{td_open}{text}</td>"
 
     def export_columns(self) -> list[ExportColumn]:
         """The export's columns: every column of the table (hidden ones too) but those
@@ -559,6 +602,11 @@ class SelectColumn(tables.Column):
         self.label = label
         self.value = value
         self.field_name = field_name
+        # The markup around the two values that change per row, escaped once.
+        self._head = (
+            f'<input type="checkbox" class="form-check-input" name="{_escape(field_name)}" value="'
+        )
+        self._middle = f'" form="{_escape(form)}" aria-label="Select '
 
     @property
     def header(self) -> SafeString:
@@ -569,11 +617,7 @@ class SelectColumn(tables.Column):
         )
 
     def render(self, record: Any) -> SafeString:
-        return format_html(
-            '<input type="checkbox" class="form-check-input" name="{}" value="{}" form="{}" '
-            'aria-label="Select {}">',
-            self.field_name,
-            self.value(record),
-            self.form,
-            self.label(record),
+        value, label = _escape(self.value(record)), _escape(self.label(record))
+        return mark_safe(  # noqa: S308, S703 - both values are escaped, the rest is fixed
+            f'{self._head}{value}{self._middle}{label}">'
         )

@@ -11,6 +11,9 @@ from typing import Any
 import django_tables2 as tables
 import pytest
 from django.test import RequestFactory
+from django.utils.functional import lazystr
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from backoffice import badges
 from backoffice.tables import (
@@ -20,6 +23,7 @@ from backoffice.tables import (
     MoneyColumn,
     SelectColumn,
     _wanted,
+    format_cell,
     tag_attrs,
 )
 
@@ -97,13 +101,15 @@ def test_each_table_has_its_own_columns() -> None:
     before = _snapshot(Sample)
     first, second = Sample(_rows()), Sample(_rows())
     first.columns.hide("amount")
-    first.body_html(), second.body_html()
+    first.body_html(), second.body_html()  # fills the badge and boolean caches
     assert second.columns["amount"].column.visible
     assert first.columns["amount"].column is not second.columns["amount"].column
     assert first.columns["name"].column.attrs is not Sample.base_columns["name"].attrs
     assert "amount" not in [bound.name for bound in first.columns]
     assert "amount" in [bound.name for bound in second.columns]
     assert Sample.base_columns["amount"].visible
+    assert "_badges" in vars(first.columns["type"].column)
+    assert "_badges" not in vars(Sample.base_columns["type"])
     assert _snapshot(Sample) == before
 
 
@@ -153,6 +159,41 @@ def test_callable_td_attributes_are_computed_per_cell() -> None:
     assert '<td data-v="&lt;b&gt;">b</td>' in body
 
 
+def test_renderers_get_what_they_declare() -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    class Asks(BaseTable):
+        a = tables.Column()
+        b = tables.Column()
+        c = tables.Column()
+        d = tables.Column()
+
+        def render_a(self, value: Any, bound_row: Any, table: Any) -> str:
+            seen.append(("a", {"value": value, "row": bound_row.record, "table": table}))
+            return "A"
+
+        def render_b(self, **kwargs: Any) -> str:
+            seen.append(("b", kwargs))
+            return "B"
+
+        def render_c(self, record: Any, column: Any, bound_column: Any) -> str:
+            seen.append(("c", {"record": record, "column": column, "bound": bound_column}))
+            return "C"
+
+        def render_d(self) -> str:
+            return "D"
+
+    record = {"a": 1, "b": 2, "c": 3, "d": 4}
+    table = Asks([record])
+    assert "<td >A</td><td >B</td><td >C</td><td >D</td>" in table.body_html()
+    (_, a), (_, b), (_, c) = seen
+    assert a == {"value": 1, "row": record, "table": table}
+    assert set(b) == {"value", "record", "column", "bound_column", "bound_row", "table"}
+    assert b["value"] == 2 and b["record"] is record and b["table"] is table
+    assert c["record"] is record and c["bound"] is table.columns["c"]
+    assert c["column"] is table.columns["c"].column
+
+
 def test_what_a_function_declares_is_remembered_by_function() -> None:
     one, two = Sample(_rows()), Sample(_rows())
 
@@ -163,3 +204,43 @@ def test_what_a_function_declares_is_remembered_by_function() -> None:
     assert _wanted(one.columns["type"].render) == ("record", "bound_column")
     assert _wanted(anything) is None
     assert _wanted(lambda record, table: None) == ("record", "table")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("plain",),
+        ("<b> & \"quoted\" 'single'",),
+        (SafeString("<i>safe</i>"), "<i>not</i>"),
+        (3, Decimal("1.50"), None),
+        (lazystr("<lazy>"),),
+    ],
+)
+def test_format_cell_is_format_html(args: tuple[Any, ...]) -> None:
+    template = "<span>" + " | ".join("{}" for _ in args) + "</span>"
+    ours = format_cell(template, *args)
+    assert isinstance(ours, SafeString)
+    assert ours == format_html(template, *args)
+
+
+def test_select_box_escapes_its_values() -> None:
+    column = SelectColumn(
+        form='f"orm', field_name="<ids>", value=lambda r: r["v"], label=lambda r: r["l"]
+    )
+    html = column.render({"v": 'a"b', "l": "<x> & y"})
+    assert html == format_html(
+        '<input type="checkbox" class="form-check-input" name="{}" value="{}" form="{}" '
+        'aria-label="Select {}">',
+        "<ids>",
+        'a"b',
+        'f"orm',
+        "<x> & y",
+    )
+    assert isinstance(html, SafeString)
+
+
+def test_a_badge_of_an_unhashable_value_is_still_written() -> None:
+    column = BadgeColumn(key="wallet.LedgerEntry.type")
+    bound = SimpleNamespace(accessor=SimpleNamespace(bits=("type",)))
+    record = SimpleNamespace(type=["odd"])
+    assert column.render(record, bound) == badges.badge("wallet.LedgerEntry.type", ["odd"])
