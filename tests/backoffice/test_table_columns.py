@@ -244,3 +244,55 @@ def test_a_badge_of_an_unhashable_value_is_still_written() -> None:
     bound = SimpleNamespace(accessor=SimpleNamespace(bits=("type",)))
     record = SimpleNamespace(type=["odd"])
     assert column.render(record, bound) == badges.badge("wallet.LedgerEntry.type", ["odd"])
+
+
+class Held:
+    """A row whose attributes are read as django-tables2's Accessor reads them."""
+
+    plain = "text"
+    nothing = None
+
+    def method(self) -> str:
+        return "called"
+
+    @property
+    def broken(self) -> str:
+        raise ValueError("no value")
+
+    class Kept:
+        do_not_call_in_templates = True
+
+        def __call__(self) -> str:  # pragma: no cover - must not be called
+            raise AssertionError("called")
+
+        def __str__(self) -> str:
+            return "kept"
+
+    kept = Kept()
+
+
+def test_cells_read_values_as_django_tables2_does() -> None:
+    class Reads(BaseTable):
+        plain = tables.Column()
+        nothing = tables.Column(default="none")
+        method = tables.Column()
+        broken = tables.Column(default="broken")
+        missing = tables.Column(default="missing")
+        kept = tables.Column()
+        nested = tables.Column(accessor="inner__plain", default="no inner")
+
+    rows: list[Any] = [Held(), {"plain": "key", "method": "from dict", "inner": {"plain": "in"}}]
+    lean = Reads(rows).body_html()
+    plain_table = Reads(rows)
+    plain_table.lean_rows = False
+    request = RequestFactory().get("/")
+    theirs = _TBODY.search(plain_table.as_html(request))
+    ours = _TBODY.search(Reads(rows).as_html(request))
+    assert ours and theirs
+    assert _BETWEEN_TAGS.sub("><", ours.group()) == _BETWEEN_TAGS.sub("><", theirs.group())
+    assert (
+        "<td >text</td><td >none</td><td >called</td><td >broken</td><td >missing</td>"
+        "<td >kept</td><td >no inner</td>"
+    ) in lean
+    assert "<td >key</td><td >none</td><td >from dict</td>" in lean
+    assert "<td >in</td></tr>" in lean
