@@ -58,22 +58,25 @@ def format_number(value: object, places: int = 2) -> str:
     return f"{number:,.{places}f}"
 
 
-def local(value: dt.datetime) -> dt.datetime:
-    """An aware date-time in the configured time zone (a naive one is taken as is)."""
+def local(value: dt.datetime, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """An aware date-time in the configured time zone, or `zone` when given (the
+    current zone looked up once for many); a naive one is taken as is."""
     # timezone.localtime() without its own second naive check: a list shows 50 times.
     if value.utcoffset() is None:
         return value
-    return value.astimezone(timezone.get_current_timezone())
+    return value.astimezone(zone or timezone.get_current_timezone())
 
 
-def format_datetime(value: dt.datetime | dt.date | None, *, seconds: bool = False) -> str:
-    """A date-time in the configured time zone, to the minute (or second); "—" for none.
-    A date alone is written as a date."""
+def format_datetime(
+    value: dt.datetime | dt.date | None, *, seconds: bool = False, zone: dt.tzinfo | None = None
+) -> str:
+    """A date-time in the configured time zone (`zone`: that zone, see `local`), to the
+    minute (or second); "—" for none. A date alone is written as a date."""
     if value is None or value == "":
         return EMPTY
     if not isinstance(value, dt.datetime):
         return format_date(value)
-    return local(value).strftime(DATETIME_SECONDS_FORMAT if seconds else DATETIME_FORMAT)
+    return local(value, zone).strftime(DATETIME_SECONDS_FORMAT if seconds else DATETIME_FORMAT)
 
 
 def format_date(value: dt.date | None) -> str:

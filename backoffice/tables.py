@@ -33,7 +33,9 @@ from django.db import models
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import localize
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -89,8 +91,8 @@ class DateTimeColumn(tables.Column):
         self.seconds = seconds
         super().__init__(*args, **kwargs)
 
-    def render(self, value: dt.datetime | None) -> str:
-        return format_datetime(value, seconds=self.seconds)
+    def render(self, value: dt.datetime | None, table: Any) -> str:
+        return format_datetime(value, seconds=self.seconds, zone=getattr(table, "time_zone", None))
 
 
 class BadgeColumn(tables.Column):
@@ -115,17 +117,20 @@ class BadgeColumn(tables.Column):
 
     def render(self, record: Any, bound_column: Any) -> SafeString:
         owner, name, value = self.raw(record, tuple(bound_column.accessor.bits))
-        key = self.key_for(owner, name)
         # A column shows a handful of values: each badge is written once per table (the
-        # column is the table's own copy, see ClassColumns).
+        # column is the table's own copy, see ClassColumns); the key follows from the
+        # row's model, so it is worked out with the badge.
         written = self.__dict__.setdefault("_badges", {})
         try:
-            return cast(SafeString, written[key, value])
+            return cast(SafeString, written[type(owner), name, value])
         except KeyError:
-            found = written[key, value] = badges.badge(key, value)
+            found = written[type(owner), name, value] = self._badge(owner, name, value)
             return found
         except TypeError:  # an unhashable value
-            return badges.badge(key, value)
+            return self._badge(owner, name, value)
+
+    def _badge(self, owner: Any, name: str, value: Any) -> SafeString:
+        return badges.badge(self.key_for(owner, name), value)
 
     def text(self, record: Any, bits: tuple[str, ...]) -> str | None:
         owner, name, value = self.raw(record, bits)
@@ -167,7 +172,8 @@ def format_cell(template: str, *args: Any) -> SafeString:
 
 
 def _attrs_html(attrs: dict[str, Any]) -> str:
-    """`AttributeDict(attrs).as_html()` (the same attributes, in order, escaped alike)."""
+    """`AttributeDict(attrs).as_html()` (the same attributes, in order, escaped alike) for
+    attributes already computed (no callables left: as_html would call them)."""
     return " ".join(
         f'{_escape(key)}="{_escape(value)}"'
         for key, value in attrs.items()
@@ -241,6 +247,13 @@ def tag_attrs(bound: Any, tag: str) -> AttributeDict:
     found = AttributeDict(computed_values(attrs.get(tag, attrs.get("cell", {})), kwargs=kwargs))
     found["class"] = bound.get_th_class(found) if tag == "th" else bound.get_td_class(found)
     return found
+
+
+def _plain_ints(context: Context) -> bool:
+    """Whether the template writes an int as str() does: no thousands separator in the
+    active locale and settings (an int has nothing else to localize). Asked once per
+    table, it spares each count cell Django's number_format and its format lookups."""
+    return bool(render_value_in_context(-1234567, context) == "-1234567")
 
 
 # What a cell's renderer may ask for that changes from cell to cell; the column, bound
@@ -329,6 +342,12 @@ class BaseTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle"}
         per_page = 50
 
+    @cached_property
+    def time_zone(self) -> dt.tzinfo:
+        """The zone the table's times are shown in, looked up once per table rather than
+        per cell (a context-local read)."""
+        return timezone.get_current_timezone()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.base_columns = ClassColumns(cls.base_columns)
@@ -351,7 +370,7 @@ class BaseTable(tables.Table):
         as_html = getattr(self.attrs.get("thead"), "as_html", None)  # the template's lookup
         out = [f"<thead {as_html() if as_html is not None else ''}><tr>"]
         for column in self.columns:
-            out.append(f'<th {tag_attrs(column, "th").as_html()} scope="col">')
+            out.append(f'<th {_attrs_html(tag_attrs(column, "th"))} scope="col">')
             if column.orderable:
                 href = html.escape(
                     "?" + urlencode({**query, field: column.order_by_alias.next}, doseq=True)
@@ -463,7 +482,7 @@ class BaseTable(tables.Table):
                     fixed=fixed,
                     empty_values=tuple(column.empty_values),
                     default=bound.default,
-                    td_open=f"<td {tag_attrs(bound, 'td').as_html()}>" if _static(td) else None,
+                    td_open=f"<td {_attrs_html(tag_attrs(bound, 'td'))}>" if _static(td) else None,
                     localize=column.localize,
                 )
             )
@@ -478,6 +497,7 @@ class BaseTable(tables.Table):
             for key, value in self.row_attrs.items()
         ]
         cell = self._cell
+        plain_ints = _plain_ints(context)
         out: list[str] = []
         for index, row in enumerate(self.paginated_rows):
             record = row.record
@@ -486,7 +506,7 @@ class BaseTable(tables.Table):
             }
             parity = "odd" if index % 2 else "even"
             attrs["class"] = f"{attrs['class']} {parity}" if attrs.get("class") else parity
-            cells = "".join([cell(plan, record, row, context) for plan in plans])
+            cells = "".join([cell(plan, record, row, context, plain_ints) for plan in plans])
             out.append(f"<tr {_attrs_html(attrs)}>{cells}</tr>")
         if not out and self.empty_text:
             out.append(
@@ -505,8 +525,11 @@ class BaseTable(tables.Table):
             **{name: arg for name, arg in (("table", self), ("record", record)) if name in names}
         )
 
-    def _cell(self, plan: CellPlan, record: Any, row: Any, context: Context) -> str:
-        """One `<td>` with its content, as django-tables2's row loop would write it."""
+    def _cell(
+        self, plan: CellPlan, record: Any, row: Any, context: Context, plain_ints: bool
+    ) -> str:
+        """One `<td>` with its content, as django-tables2's row loop would write it
+        (`plain_ints`: the template writes an int as str() does, see _plain_ints)."""
         value = plan.value(record)
         bound = plan.bound
         if value in plan.empty_values:
@@ -520,7 +543,7 @@ class BaseTable(tables.Table):
         td_open = plan.td_open
         if td_open is None:
             bound.current_record, bound.current_value = record, content
-            td_open = f"<td {tag_attrs(bound, 'td').as_html()}>"
+            td_open = f"<td {_attrs_html(tag_attrs(bound, 'td'))}>"
         text: str
         if plan.localize is None:
             # Text needs only escaping (what the template would do to it); other values
@@ -529,6 +552,8 @@ class BaseTable(tables.Table):
                 text = content
             elif isinstance(content, str):
                 text = _escape(content)
+            elif plain_ints and type(content) is int:
+                text = str(content)
             else:
                 text = render_value_in_context(content, context)
         else:

@@ -296,3 +296,54 @@ def test_cells_read_values_as_django_tables2_does() -> None:
     ) in lean
     assert "<td >key</td><td >none</td><td >from dict</td>" in lean
     assert "<td >in</td></tr>" in lean
+
+
+def test_counts_are_written_as_the_template_writes_them(settings: Any) -> None:
+    class Counts(BaseTable):
+        n = tables.Column()
+        flag = tables.Column()
+
+    rows = [{"n": 1234567, "flag": True}, {"n": -5, "flag": False}]
+    assert "<td >1234567</td><td >True</td>" in Counts(rows).body_html()
+    assert "<td >-5</td><td >False</td>" in Counts(rows).body_html()
+    settings.USE_THOUSAND_SEPARATOR = True  # then ints go through number_format
+    assert "<td >1,234,567</td>" in Counts(rows).body_html()
+
+
+def test_times_are_shown_in_the_zone_of_the_request() -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from backoffice.tables import DateTimeColumn
+
+    class Times(BaseTable):
+        at = DateTimeColumn()
+
+    rows = [{"at": dt.datetime(2026, 7, 1, 12, 5, tzinfo=dt.UTC)}]
+    with timezone.override(ZoneInfo("Europe/Madrid")):
+        assert "<td >2026-07-01 14:05</td>" in Times(rows).body_html()
+    with timezone.override(ZoneInfo("Asia/Tokyo")):
+        assert "<td >2026-07-01 21:05</td>" in Times(rows).body_html()
+
+
+def test_a_badge_column_over_rows_of_two_models_keys_each_by_its_model() -> None:
+    from catalog.models import SyncRun
+    from orders.models import PurchaseOrder
+
+    class Statuses(BaseTable):
+        status = BadgeColumn()
+
+    rows = [
+        PurchaseOrder(status="queued"),
+        SyncRun(status="queued"),
+        PurchaseOrder(status="failed"),
+        SyncRun(status="running"),
+    ]
+    body = Statuses(rows).body_html()
+    cells = [badges.badge_for(row, "status") for row in rows]
+    assert cells[0] != cells[1]  # the same value, two registry entries
+    assert "".join(f"<td >{cell}</td>" for cell in cells) == "".join(
+        part[part.index("<td") :] for part in body.split("</tr>") if part
+    )
