@@ -304,19 +304,11 @@ class CellPlan:
         """The accessor's value in `record`, as django-tables2 reads it (Accessor.resolve):
         dict keys or attributes, called when callable, the choice label of a field with
         choices; None when a step is missing or None."""
-        if len(self.bits) == 1 and not self.display:  # most columns: one step of the loop
-            bit = self.bits[0]
-            try:
-                current = record[bit] if isinstance(record, dict) else getattr(record, bit)
-                if callable(current) and not getattr(current, "do_not_call_in_templates", False):
-                    current = current()
-            except Exception:  # as django-tables2: a cell with nothing behind it is empty
-                return None
-            return current
         current: Any = record
         last = len(self.bits) - 1
         for i, bit in enumerate(self.bits):
-            if i == last and self.display and isinstance(current, models.Model):
+            # Most columns show no choice label: the test that asks costs nothing then.
+            if self.display and i == last and isinstance(current, models.Model):
                 display = getattr(current, f"get_{bit}_display", None)
                 if display is not None:
                     return display()
