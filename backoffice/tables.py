@@ -17,11 +17,15 @@ template's markup, rather than by one `querystring_replace` tag per link.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
+from types import MethodType
 from typing import Any, cast
 
 import django_tables2 as tables
@@ -29,13 +33,15 @@ from django.db import models
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import localize
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django_tables2.templatetags.django_tables2 import table_page_range
-from django_tables2.utils import AttributeDict, signature
+from django_tables2.utils import AttributeDict, computed_values, signature
 
 from . import badges
 from .display import format_datetime, format_money
@@ -62,7 +68,7 @@ class MoneyColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value: Decimal | None) -> str:
-        return money_text(value, self.currency)
+        return format_money(value, self.currency)  # money_text, one call less per cell
 
 
 class BooleanColumn(tables.BooleanColumn):
@@ -85,8 +91,8 @@ class DateTimeColumn(tables.Column):
         self.seconds = seconds
         super().__init__(*args, **kwargs)
 
-    def render(self, value: dt.datetime | None) -> str:
-        return format_datetime(value, seconds=self.seconds)
+    def render(self, value: dt.datetime | None, table: Any) -> str:
+        return format_datetime(value, seconds=self.seconds, zone=getattr(table, "time_zone", None))
 
 
 class BadgeColumn(tables.Column):
@@ -111,6 +117,19 @@ class BadgeColumn(tables.Column):
 
     def render(self, record: Any, bound_column: Any) -> SafeString:
         owner, name, value = self.raw(record, tuple(bound_column.accessor.bits))
+        # A column shows a handful of values: each badge is written once per table (the
+        # column is the table's own copy, see ClassColumns); the key follows from the
+        # row's model, so it is worked out with the badge.
+        written = self.__dict__.setdefault("_badges", {})
+        try:
+            return cast(SafeString, written[type(owner), name, value])
+        except KeyError:
+            found = written[type(owner), name, value] = self._badge(owner, name, value)
+            return found
+        except TypeError:  # an unhashable value
+            return self._badge(owner, name, value)
+
+    def _badge(self, owner: Any, name: str, value: Any) -> SafeString:
         return badges.badge(self.key_for(owner, name), value)
 
     def text(self, record: Any, bits: tuple[str, ...]) -> str | None:
@@ -138,13 +157,24 @@ def pk_url(viewname: str) -> Callable[[Any], str]:
 def _escape(text: Any) -> str:
     """`conditional_escape` without Django's per-call check for lazy arguments (`keep_lazy`):
     a page escapes thousands of cell values, and that check was a seventh of its time."""
+    if type(text) is str:  # most cell values: no __html__ to look for
+        return html.escape(text)
     if hasattr(text, "__html__"):
         return str(text.__html__())
     return html.escape(str(text))
 
 
+def format_cell(template: str, *args: Any) -> SafeString:
+    """`format_html(template, *args)` for what a cell shows: each argument escaped as
+    `conditional_escape` does, without the lazy-argument check Django's `escape` makes for
+    every argument (a list page formats a few hundred cells)."""
+    escaped = [_escape(arg) for arg in args]
+    return mark_safe(template.format(*escaped))  # noqa: S308, S703 - a literal, escaped args
+
+
 def _attrs_html(attrs: dict[str, Any]) -> str:
-    """`AttributeDict(attrs).as_html()` (the same attributes, in order, escaped alike)."""
+    """`AttributeDict(attrs).as_html()` (the same attributes, in order, escaped alike) for
+    attributes already computed (no callables left: as_html would call them)."""
     return " ".join(
         f'{_escape(key)}="{_escape(value)}"'
         for key, value in attrs.items()
@@ -152,14 +182,109 @@ def _attrs_html(attrs: dict[str, Any]) -> str:
     )
 
 
-def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
-    """The keyword arguments `fn` declares (None: it takes **kwargs, so all of them)."""
+def _declared(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     args, catch_all = signature(fn)
     return None if catch_all else tuple(args)
 
 
+# What each function declares, by function: a table's columns and row attributes are the
+# same functions on every page, and inspect.signature() is a twelfth of a table's making.
+_WANTED: dict[tuple[Any, bool], tuple[str, ...] | None] = {}
+_WANTED_MAX = 2048
+
+
+def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The keyword arguments `fn` declares (None: it takes **kwargs, so all of them).
+
+    A bound method declares what its function does less its first argument, whatever
+    it is bound to, so it is remembered by its function."""
+    method = isinstance(fn, MethodType)
+    key = (fn.__func__ if method else fn, method)  # type: ignore[attr-defined]
+    try:
+        return _WANTED[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable callable
+        return _declared(fn)
+    if len(_WANTED) >= _WANTED_MAX:  # functions made per table would otherwise pile up
+        _WANTED.clear()
+    found = _WANTED[key] = _declared(fn)
+    return found
+
+
 def _static(attrs: dict[str, Any]) -> bool:
     return not any(callable(value) for value in attrs.values())
+
+
+def _column_copy(column: tables.Column) -> tables.Column:
+    clone = copy.copy(column)
+    clone.attrs = copy.copy(column.attrs)
+    return clone
+
+
+class ClassColumns(OrderedDict[str, tables.Column]):
+    """A table class's columns (`base_columns`), copied for each table it makes.
+
+    django-tables2 deep-copies them so that a table may change its own (hide one, set
+    its accessor) without touching the class; the deep copy also copies what no table
+    changes (links, choices, templates, nested attributes): some 1,500 copies a page. A
+    copy of each column and of its attributes dict is all a table changes; the test
+    `tests/backoffice/test_table_columns.py` holds the class's columns unchanged."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> OrderedDict[str, tables.Column]:
+        return OrderedDict((name, _column_copy(column)) for name, column in self.items())
+
+
+def tag_attrs(bound: Any, tag: str) -> AttributeDict:
+    """`bound.attrs[tag]` ("th" or "td") without the two others that property works out
+    (with the header's ordering classes), as the property does for that tag."""
+    table = bound._table
+    kwargs: dict[str, Any] = {"table": table, "bound_column": bound}
+    record, value = getattr(bound, "current_record", None), bound.current_value
+    if record is not None and value is not None:
+        kwargs.update(record=record, value=value)
+    attrs = dict(table.attrs)
+    attrs.update(dict(bound.column.attrs))
+    found = AttributeDict(computed_values(attrs.get(tag, attrs.get("cell", {})), kwargs=kwargs))
+    found["class"] = bound.get_th_class(found) if tag == "th" else bound.get_td_class(found)
+    return found
+
+
+def _plain_ints(context: Context) -> bool:
+    """Whether the template writes an int as str() does: no thousands separator in the
+    active locale and settings (an int has nothing else to localize). Asked once per
+    table, it spares each count cell Django's number_format and its format lookups."""
+    return bool(render_value_in_context(-1234567, context) == "-1234567")
+
+
+# What a cell's renderer may ask for that changes from cell to cell; the column, bound
+# column and table are the same for the whole column (`CellPlan.fixed`).
+_PER_CELL = ("value", "record", "bound_row")
+
+
+def _caller(
+    render: Callable[..., Any], wanted: tuple[str, ...] | None, fixed: dict[str, Any]
+) -> Callable[[Any, Any, Any], Any]:
+    """`render(value, record, bound_row)` passing what `render` declares (everything when
+    it takes **kwargs), the per-column arguments bound once rather than per cell."""
+    if wanted is None:
+        return lambda value, record, row: render(value=value, record=record, bound_row=row, **fixed)
+    bound = {name: arg for name, arg in fixed.items() if name in wanted}
+    fn = partial(render, **bound) if bound else render
+    names = tuple(name for name in _PER_CELL if name in wanted)
+    if names == ("value",):
+        return lambda value, record, row: fn(value=value)
+    if names == ("record",):
+        return lambda value, record, row: fn(record=record)
+    if names == ("value", "record"):
+        return lambda value, record, row: fn(value=value, record=record)
+    return lambda value, record, row: fn(
+        **{
+            name: arg
+            for name, arg in zip(_PER_CELL, (value, record, row), strict=True)
+            if name in names
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -169,18 +294,22 @@ class CellPlan:
     bound: Any  # django_tables2 BoundColumn
     bits: tuple[str, ...]
     display: bool  # a field with choices: show get_<field>_display()
-    render: Callable[..., Any]
-    wanted: tuple[str, ...] | None
+    call: Callable[[Any, Any, Any], Any]  # the renderer, given value, record, bound row
+    fixed: dict[str, Any]  # column, bound_column and table, for a link
     empty_values: tuple[Any, ...]
     default: Any
-    td_html: str | None  # None: the td attributes depend on the cell
+    td_open: str | None  # "<td …>"; None: the td attributes depend on the cell
     localize: bool | None
 
     def value(self, record: Any) -> Any:
+        """The accessor's value in `record`, as django-tables2 reads it (Accessor.resolve):
+        dict keys or attributes, called when callable, the choice label of a field with
+        choices; None when a step is missing or None."""
         current: Any = record
         last = len(self.bits) - 1
         for i, bit in enumerate(self.bits):
-            if i == last and self.display and isinstance(current, models.Model):
+            # Most columns show no choice label: the test that asks costs nothing then.
+            if self.display and i == last and isinstance(current, models.Model):
                 display = getattr(current, f"get_{bit}_display", None)
                 if display is not None:
                     return display()
@@ -206,6 +335,16 @@ class BaseTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle"}
         per_page = 50
 
+    @cached_property
+    def time_zone(self) -> dt.tzinfo:
+        """The zone the table's times are shown in, looked up once per table rather than
+        per cell (a context-local read)."""
+        return timezone.get_current_timezone()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.base_columns = ClassColumns(cls.base_columns)
+
     # --- rendering the header and the pagination
 
     def _request_query(self) -> dict[str, Any]:
@@ -224,7 +363,7 @@ class BaseTable(tables.Table):
         as_html = getattr(self.attrs.get("thead"), "as_html", None)  # the template's lookup
         out = [f"<thead {as_html() if as_html is not None else ''}><tr>"]
         for column in self.columns:
-            out.append(f'<th {column.attrs["th"].as_html()} scope="col">')
+            out.append(f'<th {_attrs_html(tag_attrs(column, "th"))} scope="col">')
             if column.orderable:
                 href = html.escape(
                     "?" + urlencode({**query, field: column.order_by_alias.next}, doseq=True)
@@ -326,16 +465,17 @@ class BaseTable(tables.Table):
             attrs.update(dict(column.attrs))
             td = attrs.get("td", attrs.get("cell", {}))
             bound.current_record = bound.current_value = None
+            fixed = {"column": column, "bound_column": bound, "table": self}
             plans.append(
                 CellPlan(
                     bound=bound,
                     bits=tuple(accessor.bits) if accessor else (),
                     display=display,
-                    render=bound.render,
-                    wanted=_wanted(bound.render),
+                    call=_caller(bound.render, _wanted(bound.render), fixed),
+                    fixed=fixed,
                     empty_values=tuple(column.empty_values),
                     default=bound.default,
-                    td_html=bound.attrs["td"].as_html() if _static(td) else None,
+                    td_open=f"<td {_attrs_html(tag_attrs(bound, 'td'))}>" if _static(td) else None,
                     localize=column.localize,
                 )
             )
@@ -346,72 +486,72 @@ class BaseTable(tables.Table):
         context = getattr(self, "context", None) or Context()
         plans = self.cell_plans()
         row_attrs = [
-            (key, value, _wanted(value) if callable(value) else ())
+            (key, self._row_attr(value) if callable(value) else value)
             for key, value in self.row_attrs.items()
         ]
+        cell = self._cell
+        plain_ints = _plain_ints(context)
         out: list[str] = []
         for index, row in enumerate(self.paginated_rows):
             record = row.record
-            attrs: dict[str, Any] = {}
-            for key, value, wanted in row_attrs:
-                if callable(value):
-                    given = {"table": self, "record": record}
-                    value = value(
-                        **(given if wanted is None else {k: given[k] for k in wanted if k in given})
-                    )
-                attrs[key] = value
+            attrs: dict[str, Any] = {
+                key: value(record) if callable(value) else value for key, value in row_attrs
+            }
             parity = "odd" if index % 2 else "even"
             attrs["class"] = f"{attrs['class']} {parity}" if attrs.get("class") else parity
-            cells = [
-                f"<td {td}>{html}</td>"
-                for td, html in (self._cell(plan, record, row, context) for plan in plans)
-            ]
-            out.append(f"<tr {_attrs_html(attrs)}>{''.join(cells)}</tr>")
+            cells = "".join([cell(plan, record, row, context, plain_ints) for plan in plans])
+            out.append(f"<tr {_attrs_html(attrs)}>{cells}</tr>")
         if not out and self.empty_text:
             out.append(
                 format_html('<tr><td colspan="{}">{}</td></tr>', len(plans), self.empty_text)
             )
         return mark_safe("".join(out))  # noqa: S308, S703 - every part is escaped above
 
-    def _cell(self, plan: CellPlan, record: Any, row: Any, context: Context) -> tuple[str, str]:
+    def _row_attr(self, fn: Callable[..., Any]) -> Callable[[Any], Any]:
+        """A callable row attribute as a function of the record, given the table and the
+        record as it declares them."""
+        wanted = _wanted(fn)
+        if wanted == ("record",):
+            return lambda record: fn(record=record)
+        names = ("table", "record") if wanted is None else wanted
+        return lambda record: fn(
+            **{name: arg for name, arg in (("table", self), ("record", record)) if name in names}
+        )
+
+    def _cell(
+        self, plan: CellPlan, record: Any, row: Any, context: Context, plain_ints: bool
+    ) -> str:
+        """One `<td>` with its content, as django-tables2's row loop would write it
+        (`plain_ints`: the template writes an int as str() does, see _plain_ints)."""
         value = plan.value(record)
         bound = plan.bound
         if value in plan.empty_values:
             content: Any = plan.default
-            given: dict[str, Any] | None = None
         else:
-            given = {
-                "value": value,
-                "record": record,
-                "column": bound.column,
-                "bound_column": bound,
-                "bound_row": row,
-                "table": self,
-            }
-            if plan.wanted is None:
-                content = plan.render(**given)
-            else:
-                content = plan.render(
-                    **{name: given[name] for name in plan.wanted if name in given}
-                )
+            content = plan.call(value, record, row)
             if bound.link:
-                content = bound.link(content, **given)
-        if plan.td_html is None:
+                content = bound.link(
+                    content, value=value, record=record, bound_row=row, **plan.fixed
+                )
+        td_open = plan.td_open
+        if td_open is None:
             bound.current_record, bound.current_value = record, content
-            td = bound.attrs["td"].as_html()
-        else:
-            td = plan.td_html
+            td_open = f"<td {_attrs_html(tag_attrs(bound, 'td'))}>"
         text: str
         if plan.localize is None:
             # Text needs only escaping (what the template would do to it); other values
             # are localized and formatted as the template would.
-            if isinstance(content, str):
+            if type(content) is SafeString:
+                text = content
+            elif isinstance(content, str):
                 text = _escape(content)
+            elif plain_ints and type(content) is int:
+                text = str(content)
             else:
                 text = render_value_in_context(content, context)
         else:
             text = _escape(localize(content, use_l10n=plan.localize))
-        return td, text
+        return f"{td_open}{text}</td>"
 
     def export_columns(self) -> list[ExportColumn]:
         """The export's columns: every column of the table (hidden ones too) but those
@@ -494,6 +634,11 @@ class SelectColumn(tables.Column):
         self.label = label
         self.value = value
         self.field_name = field_name
+        # The markup around the two values that change per row, escaped once.
+        self._head = (
+            f'<input type="checkbox" class="form-check-input" name="{_escape(field_name)}" value="'
+        )
+        self._middle = f'" form="{_escape(form)}" aria-label="Select '
 
     @property
     def header(self) -> SafeString:
@@ -504,11 +649,7 @@ class SelectColumn(tables.Column):
         )
 
     def render(self, record: Any) -> SafeString:
-        return format_html(
-            '<input type="checkbox" class="form-check-input" name="{}" value="{}" form="{}" '
-            'aria-label="Select {}">',
-            self.field_name,
-            self.value(record),
-            self.form,
-            self.label(record),
+        value, label = _escape(self.value(record)), _escape(self.label(record))
+        return mark_safe(  # noqa: S308, S703 - both values are escaped, the rest is fixed
+            f'{self._head}{value}{self._middle}{label}">'
         )

@@ -9,8 +9,8 @@ import django_tables2 as tables
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS, urlencode
+from django.utils.safestring import SafeString
 
 from backoffice.tables import (
     BadgeColumn,
@@ -19,11 +19,15 @@ from backoffice.tables import (
     DateTimeColumn,
     MoneyColumn,
     SelectColumn,
+    format_cell,
     money_text,
 )
 
 from . import selectors
 from .models import Combination, PriceChange, PricingRule, SyncRun
+
+INACTIVE_BADGE = SafeString(' <span class="badge text-bg-secondary">inactive</span>')
+MARGIN_UNDEFINED = SafeString('<span class="margin-below" title="Selling price is 0">n/a</span>')
 
 
 class CombinationTable(BaseTable):
@@ -103,12 +107,8 @@ class CombinationTable(BaseTable):
 
     def render_name(self, record: Combination) -> str:
         url = self.product_url(record.product.sku)
-        inactive = (
-            format_html(' <span class="badge text-bg-secondary">{}</span>', "inactive")
-            if not record.is_active
-            else ""
-        )
-        return format_html(
+        inactive = "" if record.is_active else INACTIVE_BADGE
+        return format_cell(
             '<a href="{}">{}</a>{}<div class="small text-muted">{}</div>',
             url,
             record.product.name,
@@ -137,16 +137,16 @@ class CombinationTable(BaseTable):
         return record.product.name
 
     def render_order_sku(self, value: str) -> str:
-        return format_html("<code>{}</code>", value)
+        return format_cell("<code>{}</code>", value)
 
     def render_margin_percent(self, record: Combination) -> str:
         value = record.margin_percent
         if record.selling_price is None:
             return "—"
         if value is None:
-            return format_html('<span class="margin-below" title="Selling price is 0">n/a</span>')
+            return MARGIN_UNDEFINED
         if value < self.min_margin:
-            return format_html('<span class="margin-below">{}</span>', f"{value:.2f}")
+            return format_cell('<span class="margin-below">{}</span>', f"{value:.2f}")
         return f"{value:.2f}"
 
     def value_margin_percent(self, record: Combination) -> Decimal | None:
@@ -208,7 +208,7 @@ class PriceChangeTable(BaseTable):
     def render_product(self, record: PriceChange) -> str:
         product = record.combination.product
         url = reverse("catalog:product_detail", args=[product.sku])
-        return format_html('<a href="{}">{}</a>', url, product.name)
+        return format_cell('<a href="{}">{}</a>', url, product.name)
 
     def render_net(self, record: PriceChange) -> str:
         return _change(record.old_net_price, record.new_net_price)
@@ -221,7 +221,7 @@ class PriceChangeTable(BaseTable):
             return "—"
         percent = (record.new_net_price - record.old_net_price) * 100 / record.old_net_price
         css = "text-danger" if percent > 0 else "text-success"
-        return format_html('<span class="{}">{}</span>', css, f"{percent:+.1f}%")
+        return format_cell('<span class="{}">{}</span>', css, f"{percent:+.1f}%")
 
     def render_margin_change(self, record: PriceChange) -> str:
         return _change(record.old_margin, record.new_margin)
@@ -230,7 +230,7 @@ class PriceChangeTable(BaseTable):
         if value is None:
             return "—"
         if value < self.min_margin:
-            return format_html('<span class="margin-below">{}</span>', f"{value:.2f}")
+            return format_cell('<span class="margin-below">{}</span>', f"{value:.2f}")
         return f"{value:.2f}"
 
     def render_sync_run(self, value: SyncRun) -> str:
@@ -284,12 +284,12 @@ class SyncRunTable(BaseTable):
         return value.get_username()
 
     def render_error(self, value: str) -> str:
-        return format_html('<span class="small text-break">{}</span>', value)
+        return format_cell('<span class="small text-break">{}</span>', value)
 
     def render_quarantined(self, record: SyncRun, value: int) -> str:
         if not value:
             return "0"
-        return format_html(
+        return format_cell(
             '<a href="{}?{}#quarantine">{}</a>',
             reverse("backoffice:upstream_problems"),
             urlencode({"run": record.quarantine_ref}),
@@ -318,7 +318,7 @@ class PricingRuleTable(BaseTable):
         return value.get_username()
 
     def render_actions(self, record: PricingRule) -> str:
-        return format_html(
+        return format_cell(
             '<a class="btn btn-sm btn-outline-primary" href="{}">Edit</a> '
             '<a class="btn btn-sm btn-outline-danger" href="{}">Delete</a>',
             reverse("catalog:rule_edit", args=[record.pk]),

@@ -1,7 +1,6 @@
 from typing import Any
 
 import django_tables2 as tables
-from django.utils.html import format_html
 
 from backoffice.tables import (
     BadgeColumn,
@@ -9,6 +8,7 @@ from backoffice.tables import (
     DateTimeColumn,
     MoneyColumn,
     SelectColumn,
+    format_cell,
     money_text,
     pk_url,
 )
@@ -48,10 +48,10 @@ class PurchaseOrderTable(BaseTable):
         self.customer_url = pk_url("orders:customer_detail")
 
     def render_external_id(self, record: PurchaseOrder) -> str:
-        return format_html('<a href="{}">{}</a>', self.po_url(record.pk), str(record))
+        return format_cell('<a href="{}">{}</a>', self.po_url(record.pk), str(record))
 
     def render_customer(self, value: Customer) -> str:
-        return format_html('<a href="{}">{}</a>', self.customer_url(value.pk), value)
+        return format_cell('<a href="{}">{}</a>', self.customer_url(value.pk), value)
 
     def render_total(self, record: PurchaseOrder) -> str:
         return money_text(record.total, record.currency)

@@ -4,10 +4,16 @@ from typing import Any
 
 import django_tables2 as tables
 from django.db.models import QuerySet
-from django.utils.html import format_html
 
 from backoffice.display import format_datetime
-from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, MoneyColumn, pk_url
+from backoffice.tables import (
+    BadgeColumn,
+    BaseTable,
+    DateTimeColumn,
+    MoneyColumn,
+    format_cell,
+    pk_url,
+)
 
 from .models import Gap, LedgerEntry
 
@@ -45,9 +51,9 @@ class LedgerTable(BaseTable):
             return ""
         po_pk = getattr(record, "po_pk", None)  # set by wallet.selectors, not a field
         if po_pk is None:
-            return format_html('<span class="badge text-bg-warning">{}</span>', "No PO")
+            return format_cell('<span class="badge text-bg-warning">{}</span>', "No PO")
         label = getattr(record, "po_number", None) or f"#{po_pk}"
-        return format_html('<a href="{}">{}</a>', self.po_url(po_pk), label)
+        return format_cell('<a href="{}">{}</a>', self.po_url(po_pk), label)
 
     def value_po_number(self, record: LedgerEntry) -> str:
         if record.type not in (LedgerEntry.Type.ORDER, LedgerEntry.Type.REFUND):
@@ -105,7 +111,7 @@ class GapTable(BaseTable):
         )
 
     def render_between(self, record: Gap) -> str:
-        return format_html(
+        return format_cell(
             "{} → {}",
             format_datetime(record.after_entry.created_at),
             format_datetime(record.before_entry.created_at),

@@ -2,9 +2,8 @@ from typing import Any
 
 import django_tables2 as tables
 from django.template.defaultfilters import truncatechars
-from django.utils.html import format_html
 
-from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, SelectColumn
+from backoffice.tables import BadgeColumn, BaseTable, DateTimeColumn, SelectColumn, format_cell
 
 from .models import WebhookEvent
 
@@ -50,7 +49,7 @@ class WebhookEventTable(BaseTable):
     export_exclude = ("select",)
 
     def render_purchase_order(self, value: Any) -> str:
-        return format_html('<a href="{}">{}</a>', value.get_absolute_url(), value)
+        return format_cell('<a href="{}">{}</a>', value.get_absolute_url(), value)
 
     def render_error(self, value: str) -> str:
         return truncatechars(value, 80)
