@@ -115,25 +115,46 @@ class ListFilterSet(django_filters.FilterSet):
 
     The two inputs of a range (dates, amounts) share one visible label; each gets its
     own accessible name ("Created from / to (from)").
+
+    The form class is built once per filter set (django-filter builds a field per filter
+    and two classes for every request): its fields follow from the filters' declarations
+    alone. Choices known only per request (from a cache) come from `filter_choices()` and
+    are set on the request's own copy of the fields.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.prepare_filters()
-        use_fast_selects(self.form)
-        for field in self.form.fields.values():
+    _form_classes: ClassVar[dict[type[ListFilterSet], type[Any]]] = {}
+
+    def filter_choices(self) -> dict[str, list[tuple[Any, Any]]]:
+        """The choices of choice filters that are known per request, by filter name
+        (from a cache, say)."""
+        return {}
+
+    def get_form_class(self) -> type[Any]:
+        form_class = self._form_classes.get(type(self))
+        if form_class is None:
+            form_class = self._form_classes[type(self)] = self._build_form_class()
+        return form_class
+
+    def _build_form_class(self) -> type[Any]:
+        base = super().get_form_class()
+        form_class = type(base.__name__, (base,), {"default_renderer": CompactFormRenderer})
+        fields: dict[str, Any] = form_class.base_fields  # type: ignore[attr-defined]
+        # Every form deep-copies these fields, so what is set here holds for each of them.
+        use_fast_selects(fields)
+        for field in fields.values():
             parts = getattr(field.widget, "widgets", None)
             if parts and len(parts) == 2:
                 for part, end in zip(parts, ("from", "to"), strict=True):
                     part.attrs.setdefault("aria-label", f"{field.label} ({end})")
+        return form_class
 
-    def prepare_filters(self) -> None:
-        """Set what the filters need per request (choices from a cache, say); the form is
-        built after this."""
-
-    def get_form_class(self) -> type[Any]:
-        form_class = super().get_form_class()
-        return type(form_class.__name__, (form_class,), {"default_renderer": CompactFormRenderer})
+    @property
+    def form(self) -> Any:
+        if not hasattr(self, "_form"):
+            form = super().form
+            for name, choices in self.filter_choices().items():
+                form.fields[name].choices = choices
+        return self._form
 
 
 class ListPageView(PermissionRequiredMixin, View):
