@@ -54,7 +54,20 @@ def _positive_int(raw: str | None) -> int | None:
     return value if value >= 1 else None
 
 
-def per_page_from(request: HttpRequest, table: BaseTable) -> int:
+class TableQueryNames:
+    """What the query-string readers below need of a table, read from its class: the
+    names and default page size an instance built without overrides has. A page can
+    read its paging and sorting before it builds the table."""
+
+    def __init__(self, table_class: type[BaseTable]) -> None:
+        meta = table_class._meta
+        self._meta = meta
+        self.prefixed_order_by_field = f"{meta.prefix}{meta.order_by_field}"
+        self.prefixed_page_field = f"{meta.prefix}{meta.page_field}"
+        self.prefixed_per_page_field = f"{meta.prefix}{meta.per_page_field}"
+
+
+def per_page_from(request: HttpRequest, table: BaseTable | TableQueryNames) -> int:
     default = getattr(table._meta, "per_page", DEFAULT_PER_PAGE)
     if default not in PER_PAGE_CHOICES:
         default = DEFAULT_PER_PAGE
@@ -62,12 +75,12 @@ def per_page_from(request: HttpRequest, table: BaseTable) -> int:
     return wanted if wanted in PER_PAGE_CHOICES else default
 
 
-def page_number_from(request: HttpRequest, table: BaseTable) -> int:
+def page_number_from(request: HttpRequest, table: BaseTable | TableQueryNames) -> int:
     """The page asked for (1 when none or not a positive number; not capped to the end)."""
     return min(_positive_int(request.GET.get(table.prefixed_page_field)) or 1, MAX_PAGE)
 
 
-def sort_from(request: HttpRequest, table: BaseTable) -> list[str]:
+def sort_from(request: HttpRequest, table: BaseTable | TableQueryNames) -> list[str]:
     keys: list[str] = []
     for raw in request.GET.getlist(table.prefixed_order_by_field)[:5]:
         keys += [key for key in raw.split(",")[:5] if _SORT_KEY.fullmatch(key)]
