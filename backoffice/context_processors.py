@@ -24,17 +24,25 @@ NAVIGATION = [
 _FIXED_URLS: WeakKeyDictionary[URLResolver, dict[tuple[str, str], str]] = WeakKeyDictionary()
 
 
+def _fixed_urls() -> tuple[dict[tuple[str, str], str], str]:
+    """The URLs kept for the current URLconf, and the current script prefix."""
+    return _FIXED_URLS.setdefault(get_resolver(get_urlconf()), {}), get_script_prefix()
+
+
 def fixed_url(name: str) -> str:
     """`reverse(name)` for a URL that takes no arguments, reversed once per process.
 
     Every page's layout links a dozen such URLs (navigation, log out, the inbox), and a
     `reverse()` walks the URLconf's namespaces and patterns each time.
     """
-    urls = _FIXED_URLS.setdefault(get_resolver(get_urlconf()), {})
-    key = (get_script_prefix(), name)
-    url = urls.get(key)
+    urls, prefix = _fixed_urls()
+    return _kept_url(urls, prefix, name)
+
+
+def _kept_url(urls: dict[tuple[str, str], str], prefix: str, name: str) -> str:
+    url = urls.get((prefix, name))
     if url is None:
-        url = urls[key] = reverse(name)
+        url = urls[prefix, name] = reverse(name)
     return url
 
 
@@ -45,11 +53,12 @@ def navigation(request: HttpRequest) -> dict[str, list[tuple[str, str, bool]]]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     section = request.path[:4]
+    urls, prefix = _fixed_urls()
     items = []
     for label, name, perm in NAVIGATION:
         if user.has_perm(perm):
             try:
-                url = fixed_url(name)
+                url = _kept_url(urls, prefix, name)
             except NoReverseMatch:  # as `{% url ... as var %}`: an empty link
                 url = ""
             items.append((label, url, bool(url) and url[:4] == section))
