@@ -18,6 +18,7 @@ through `backoffice.exports`.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -25,7 +26,13 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.views import View
 
@@ -123,6 +130,16 @@ def configure_table(
     return table
 
 
+def _own_filter(declared: django_filters.Filter) -> django_filters.Filter:
+    """A filter set's own copy of a declared filter: what it sets per request (its parent,
+    model, label, lookup) is its own; what it only reads (its declaration) is shared."""
+    own = copy.copy(declared)
+    own.extra = declared.extra.copy()
+    if declared.method is not None:
+        own.method = declared.method  # a FilterMethod calling through the copy, not `declared`
+    return own
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A list page's filters: compact Bootstrap controls from the one form renderer.
 
@@ -136,6 +153,29 @@ class ListFilterSet(django_filters.FilterSet):
     """
 
     _form_classes: ClassVar[dict[type[ListFilterSet], type[Any]]] = {}
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        request: HttpRequest | None = None,
+        prefix: str | None = None,
+    ) -> None:
+        # django-filter's BaseFilterSet.__init__, with a shallow copy of each filter
+        # (`_own_filter`) where it deep-copies them all (their widgets, choices, ...):
+        # the form class is built once, so a request's filters only filter.
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: _own_filter(f) for name, f in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
 
     def filter_choices(self) -> dict[str, list[tuple[Any, Any]]]:
         """The choices of choice filters that are known per request, by filter name

@@ -120,3 +120,21 @@ def test_per_request_choices_stay_with_their_request():
     assert second[0] == ["", "Initech"] and not second[1]  # Acme is no choice here
     assert "<option" in second[2] and 'value="Acme"' not in second[2]
     assert Brands(None).get_form_class() is Brands(None).get_form_class()
+
+
+def test_each_filter_set_filters_through_its_own_filters():
+    """Filters are copied per filter set (not deep-copied): a method filter calls the
+    method of its own filter set, and nothing set per request reaches the declaration."""
+    from catalog.filters import CombinationFilter
+
+    rows = CombinationFilter._meta.model._default_manager.all()
+    one = CombinationFilter({"q": "alpha", "status": "all"}, queryset=rows)
+    two = CombinationFilter({"q": "beta::1", "status": "inactive"}, queryset=rows)
+    assert one.is_valid() and two.is_valid()
+    for filterset in (one, two):
+        search = filterset.filters["q"]
+        assert search is not CombinationFilter.base_filters["q"]
+        assert search.parent is filterset and search.filter.f is search
+    assert "alpha" in str(one.qs.query) and "beta::1" not in str(one.qs.query)
+    assert "beta::1" in str(two.qs.query) and "alpha" not in str(two.qs.query)
+    assert not hasattr(CombinationFilter.base_filters["q"], "parent")
