@@ -101,7 +101,10 @@ class _PythonWidget:
         attrs: dict[str, Any] | None = None,
         renderer: BaseRenderer | None = None,
     ) -> SafeString:
-        return self.html(self.get_context(name, value, attrs)["widget"])  # type: ignore[attr-defined]
+        return self.html(self.widget_context(name, value, attrs))
+
+    def widget_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        return self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined,no-any-return]
 
     def html(self, widget: dict[str, Any]) -> SafeString:
         raise NotImplementedError
@@ -118,18 +121,12 @@ class FastSelect(_PythonWidget, forms.Select):
     layout whitespace aside (`tests/backoffice/test_filter_fields.py`).
     """
 
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: BaseRenderer | None = None,
-    ) -> SafeString:
+    def widget_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         # Widget.get_context: the name, formatted value and attributes, not the options.
-        widget = forms.Widget.get_context(self, name, value, attrs)["widget"]
+        widget: dict[str, Any] = forms.Widget.get_context(self, name, value, attrs)["widget"]
         if self.allow_multiple_selected:
             widget["attrs"]["multiple"] = True
-        return self.html(widget)
+        return widget
 
     def html(self, widget: dict[str, Any]) -> SafeString:
         parts = [f'<select name="{_escape(widget["name"])}"', _attrs_html(widget["attrs"]), ">"]
