@@ -13,7 +13,6 @@ from typing import Any
 
 from django import forms
 from django.forms.renderers import BaseRenderer, TemplatesSetting
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 CHECK_WIDGETS = (forms.CheckboxInput, forms.CheckboxSelectMultiple, forms.RadioSelect)
@@ -59,12 +58,11 @@ class CompactBoundField(BootstrapBoundField):
         target = f"{self.auto_id}_0" if ranged else self.auto_id
         control = self.as_widget()
         parts = [
-            format_html(
-                '<label class="form-label small mb-0" for="{}">{}</label>', target, self.label
-            ),
-            format_html('<div class="d-flex gap-1">{}</div>', control) if ranged else control,
+            f'<label class="form-label small mb-0" for="{_escape(target)}">'
+            f"{_escape(self.label)}</label>",
+            f'<div class="d-flex gap-1">{control}</div>' if ranged else control,
         ]
-        parts += [format_html('<div class="text-danger small">{}</div>', e) for e in self.errors]
+        parts += [f'<div class="text-danger small">{_escape(e)}</div>' for e in self.errors]
         return mark_safe("".join(parts))  # noqa: S308, S703 - every part is escaped above
 
 
@@ -103,7 +101,10 @@ class _PythonWidget:
         attrs: dict[str, Any] | None = None,
         renderer: BaseRenderer | None = None,
     ) -> SafeString:
-        return self.html(self.get_context(name, value, attrs)["widget"])  # type: ignore[attr-defined]
+        return self.html(self.widget_context(name, value, attrs))
+
+    def widget_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        return self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined,no-any-return]
 
     def html(self, widget: dict[str, Any]) -> SafeString:
         raise NotImplementedError
@@ -113,25 +114,51 @@ class FastSelect(_PythonWidget, forms.Select):
     """A select written in Python rather than through the widget templates.
 
     The template engine renders each option through two included templates, which made
-    the filter bar's few selects cost as much as the table below them. The markup is the
-    same as Django's `select.html`/`select_option.html`, the layout whitespace aside.
+    the filter bar's few selects cost as much as the table below them. The options are
+    written straight from the choices, with Django's rules for which are selected
+    (`ChoiceWidget.optgroups`) but without the dictionary it builds for each option's
+    template. The markup is the same as Django's `select.html`/`select_option.html`, the
+    layout whitespace aside (`tests/backoffice/test_filter_fields.py`).
     """
 
+    def widget_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        # Widget.get_context: the name, formatted value and attributes, not the options.
+        widget: dict[str, Any] = forms.Widget.get_context(self, name, value, attrs)["widget"]
+        if self.allow_multiple_selected:
+            widget["attrs"]["multiple"] = True
+        return widget
+
     def html(self, widget: dict[str, Any]) -> SafeString:
-        parts: list[str] = [format_html('<select name="{}"', widget["name"])]
-        parts += [_attrs_html(widget["attrs"]), ">"]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-            parts.extend(
-                f'<option value="{_escape(str(option["value"]))}"'
-                f"{_attrs_html(option['attrs'])}>{_escape(option['label'])}</option>"
-                for option in options
-            )
-            if group_name:
-                parts.append("</optgroup>")
+        parts = [f'<select name="{_escape(widget["name"])}"', _attrs_html(widget["attrs"]), ">"]
+        parts += self._options(widget["value"])
         parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308, S703 - every part is escaped above
+        return mark_safe("".join(parts))  # noqa: S308, S703 - every part is escaped
+
+    def _options(self, value: list[str]) -> list[str]:
+        """`<option>`s (in `<optgroup>`s for grouped choices), selected as
+        `ChoiceWidget.optgroups` selects them: the first option whose value is among
+        `value` (every one of them for a multiple select)."""
+        parts: list[str] = []
+        has_selected = False
+        many = self.allow_multiple_selected
+        for option_value, option_label in self.choices:
+            if isinstance(option_label, (list, tuple)):
+                group, choices = option_value, option_label
+            else:
+                group = None
+                choices = [("" if option_value is None else option_value, option_label)]
+            if group:
+                parts.append(f'<optgroup label="{_escape(group)}">')
+            for subvalue, sublabel in choices:
+                selected = (many or not has_selected) and str(subvalue) in value
+                has_selected |= selected
+                mark = " selected" if selected else ""
+                parts.append(
+                    f'<option value="{_escape(str(subvalue))}"{mark}>{_escape(sublabel)}</option>'
+                )
+            if group:
+                parts.append("</optgroup>")
+        return parts
 
 
 class FastInputMixin(_PythonWidget):
@@ -162,11 +189,11 @@ _FAST_WIDGETS: dict[type[forms.Widget], type[forms.Widget]] = {
 }
 
 
-def use_fast_selects(form: forms.BaseForm) -> None:
-    """Render the plain selects, text and number inputs of `form` in Python (same markup,
-    no templates)."""
-    for field in form.fields.values():
+def use_fast_selects(fields: dict[str, forms.Field]) -> None:
+    """Render the plain selects, text and number inputs of `fields` (a form class's base
+    fields) in Python (same markup, no templates)."""
+    for field in fields.values():
         fast = _FAST_WIDGETS.get(type(field.widget))
         if fast is not None:
-            # The form's own deep copy of the widget: choices and attributes stay as set.
+            # The field's own widget instance: choices and attributes stay as set.
             field.widget.__class__ = fast

@@ -98,12 +98,22 @@ def kept_for(seconds: int, name: str, compute: Callable[[], T]) -> T:
 
 
 def query_digest(rows: QuerySet[Any]) -> str | None:
-    """A key for the query of `rows` (its SQL with its parameters), None when it selects
-    nothing without asking the database."""
+    """A key for the rows `rows` selects: the SQL of its query with its parameters, None
+    when it selects nothing without asking the database.
+
+    The columns it reads (its own and those of `select_related`) and the order of rows
+    not sliced choose no rows, so they are left out of the SQL compiled for the key: the
+    list's own query compiles them, the key need not (a DISTINCT query keeps them, its
+    columns decide which rows are the same)."""
     if rows.query.is_empty():
         return None
+    query = rows.query.chain()
+    if not query.distinct:
+        query.select_related = False
+        query.default_cols = False
+        query.clear_ordering()
     try:
-        sql, params = rows.query.sql_with_params()
+        sql, params = query.sql_with_params()
     except EmptyResultSet:
         return None
     return hashlib.sha256(f"{sql}\x00{params!r}".encode()).hexdigest()

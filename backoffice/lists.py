@@ -18,6 +18,7 @@ through `backoffice.exports`.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -25,7 +26,13 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.views import View
 
@@ -54,7 +61,20 @@ def _positive_int(raw: str | None) -> int | None:
     return value if value >= 1 else None
 
 
-def per_page_from(request: HttpRequest, table: BaseTable) -> int:
+class TableQueryNames:
+    """What the query-string readers below need of a table, read from its class: the
+    names and default page size an instance built without overrides has. A page can
+    read its paging and sorting before it builds the table."""
+
+    def __init__(self, table_class: type[BaseTable]) -> None:
+        meta = table_class._meta
+        self._meta = meta
+        self.prefixed_order_by_field = f"{meta.prefix}{meta.order_by_field}"
+        self.prefixed_page_field = f"{meta.prefix}{meta.page_field}"
+        self.prefixed_per_page_field = f"{meta.prefix}{meta.per_page_field}"
+
+
+def per_page_from(request: HttpRequest, table: BaseTable | TableQueryNames) -> int:
     default = getattr(table._meta, "per_page", DEFAULT_PER_PAGE)
     if default not in PER_PAGE_CHOICES:
         default = DEFAULT_PER_PAGE
@@ -62,12 +82,12 @@ def per_page_from(request: HttpRequest, table: BaseTable) -> int:
     return wanted if wanted in PER_PAGE_CHOICES else default
 
 
-def page_number_from(request: HttpRequest, table: BaseTable) -> int:
+def page_number_from(request: HttpRequest, table: BaseTable | TableQueryNames) -> int:
     """The page asked for (1 when none or not a positive number; not capped to the end)."""
     return min(_positive_int(request.GET.get(table.prefixed_page_field)) or 1, MAX_PAGE)
 
 
-def sort_from(request: HttpRequest, table: BaseTable) -> list[str]:
+def sort_from(request: HttpRequest, table: BaseTable | TableQueryNames) -> list[str]:
     keys: list[str] = []
     for raw in request.GET.getlist(table.prefixed_order_by_field)[:5]:
         keys += [key for key in raw.split(",")[:5] if _SORT_KEY.fullmatch(key)]
@@ -110,30 +130,84 @@ def configure_table(
     return table
 
 
+def _own_filter(declared: django_filters.Filter) -> django_filters.Filter:
+    """A filter set's own copy of a declared filter: what it sets per request (its parent,
+    model, label, lookup) is its own; what it only reads (its declaration) is shared."""
+    own = copy.copy(declared)
+    own.extra = declared.extra.copy()
+    if declared.method is not None:
+        own.method = declared.method  # a FilterMethod calling through the copy, not `declared`
+    return own
+
+
 class ListFilterSet(django_filters.FilterSet):
     """A list page's filters: compact Bootstrap controls from the one form renderer.
 
     The two inputs of a range (dates, amounts) share one visible label; each gets its
     own accessible name ("Created from / to (from)").
+
+    The form class is built once per filter set (django-filter builds a field per filter
+    and two classes for every request): its fields follow from the filters' declarations
+    alone. Choices known only per request (from a cache) come from `filter_choices()` and
+    are set on the request's own copy of the fields.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.prepare_filters()
-        use_fast_selects(self.form)
-        for field in self.form.fields.values():
+    _form_classes: ClassVar[dict[type[ListFilterSet], type[Any]]] = {}
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        request: HttpRequest | None = None,
+        prefix: str | None = None,
+    ) -> None:
+        # django-filter's BaseFilterSet.__init__, with a shallow copy of each filter
+        # (`_own_filter`) where it deep-copies them all (their widgets, choices, ...):
+        # the form class is built once, so a request's filters only filter.
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: _own_filter(f) for name, f in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+
+    def filter_choices(self) -> dict[str, list[tuple[Any, Any]]]:
+        """The choices of choice filters that are known per request, by filter name
+        (from a cache, say)."""
+        return {}
+
+    def get_form_class(self) -> type[Any]:
+        form_class = self._form_classes.get(type(self))
+        if form_class is None:
+            form_class = self._form_classes[type(self)] = self._build_form_class()
+        return form_class
+
+    def _build_form_class(self) -> type[Any]:
+        base = super().get_form_class()
+        form_class = type(base.__name__, (base,), {"default_renderer": CompactFormRenderer})
+        fields: dict[str, Any] = form_class.base_fields  # type: ignore[attr-defined]
+        # Every form deep-copies these fields, so what is set here holds for each of them.
+        use_fast_selects(fields)
+        for field in fields.values():
             parts = getattr(field.widget, "widgets", None)
             if parts and len(parts) == 2:
                 for part, end in zip(parts, ("from", "to"), strict=True):
                     part.attrs.setdefault("aria-label", f"{field.label} ({end})")
+        return form_class
 
-    def prepare_filters(self) -> None:
-        """Set what the filters need per request (choices from a cache, say); the form is
-        built after this."""
-
-    def get_form_class(self) -> type[Any]:
-        form_class = super().get_form_class()
-        return type(form_class.__name__, (form_class,), {"default_renderer": CompactFormRenderer})
+    @property
+    def form(self) -> Any:
+        if not hasattr(self, "_form"):
+            form = super().form
+            for name, choices in self.filter_choices().items():
+                form.fields[name].choices = choices
+        return self._form
 
 
 class ListPageView(PermissionRequiredMixin, View):

@@ -21,7 +21,7 @@ class CombinationFilter(ListFilterSet):
     STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
 
     q = django_filters.CharFilter(method="filter_search", label="Search")
-    # Choices set per request from the cache (see __init__), not read from the tables.
+    # Choices set per request from the cache (filter_choices), not read from the tables.
     category = django_filters.ChoiceFilter(field_name="product__category", label="Category")
     brand = django_filters.ChoiceFilter(field_name="product__brand", label="Brand")
     in_stock = django_filters.BooleanFilter(widget=forms.Select(choices=YES_NO), label="In stock")
@@ -49,12 +49,12 @@ class CombinationFilter(ListFilterSet):
         model = Combination
         fields: list[str] = []
 
-    def prepare_filters(self) -> None:
+    def filter_choices(self) -> dict[str, list[tuple[str, str]]]:
         choices = selectors.filter_choices_cached()
-        self.filters["brand"].extra["choices"] = [(brand, brand) for brand in choices["brands"]]
-        self.filters["category"].extra["choices"] = [
-            (str(pk), name) for pk, name in choices["categories"]
-        ]
+        return {
+            "brand": [(brand, brand) for brand in choices["brands"]],
+            "category": [(str(pk), name) for pk, name in choices["categories"]],
+        }
 
     def filter_search(
         self, queryset: QuerySet[Combination], name: str, value: str

@@ -74,12 +74,22 @@ def first_products_by_name(products: QuerySet[Product], count: int) -> list[int]
     them has at least one combination listed. The products are found through the name's
     trigram index and sorted (one narrow query, never a walk along the name index), and
     kept until the catalog next changes, like the search's row count: paging through a
-    search, or searching again, reads no product.
+    search, or searching again, reads no product. The answer for each `count` is kept
+    too, so a page reads its few ids rather than every kept product.
     """
     digest = query_digest(products)
     if digest is None:
         return None
-    rows = kept(CATALOG_SCOPE, f"products-by-name:{digest}", lambda: _products_by_name(products))
+    key = f"products-by-name:{digest}"
+
+    def window() -> list[int]:
+        rows = kept(CATALOG_SCOPE, key, lambda: _products_by_name(products))
+        return _first_by_name(rows, count) or []  # [] is kept; None would be a miss
+
+    return kept(CATALOG_SCOPE, f"{key}:first:{count}", window) or None
+
+
+def _first_by_name(rows: list[tuple[int, str]], count: int) -> list[int] | None:
     if count >= len(rows):
         return None
     last_name = rows[count - 1][1]

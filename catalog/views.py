@@ -20,6 +20,7 @@ from backoffice.auth import permission_required
 from backoffice.display import chart_time
 from backoffice.lists import (
     ListPageView,
+    TableQueryNames,
     configure_table,
     page_number_from,
     per_page_from,
@@ -62,20 +63,22 @@ class ProductListView(ListPageView):
     def get_table(self, rows: QuerySet[Combination]) -> CombinationTable:
         count = self.row_count(rows)
         few = count is not None and count <= CombinationTable.SORT_MATCHES_MAX
-        table = CombinationTable(rows, sort_matches=few)
         self.full_rows: QuerySet[Combination] | None = None
         if few and self.request.method == "GET":
-            within = self.search_page_rows(table, count)
+            within = self.search_page_rows(count)
             if within is not None:
-                self.full_rows = rows
-                table = CombinationTable(within, sort_matches=few)
+                self.full_rows, rows = rows, within
+        return self.combination_table(rows, sort_matches=few)
+
+    def combination_table(
+        self, rows: QuerySet[Combination], *, sort_matches: bool
+    ) -> CombinationTable:
+        table = CombinationTable(rows, sort_matches=sort_matches)
         if not self.can_order:
             table.columns.hide("select")
         return table
 
-    def search_page_rows(
-        self, table: CombinationTable, count: int | None
-    ) -> QuerySet[Combination] | None:
+    def search_page_rows(self, count: int | None) -> QuerySet[Combination] | None:
         """For a search listed by product name: the rows of its first matching products,
         enough for the page asked for (None: read the page from every match).
 
@@ -83,12 +86,14 @@ class ProductListView(ListPageView):
         combinations) to show 50 was most of the page's SQL. The first products by name
         are found with one narrow query; their rows are the page's rows when each of
         them has a row listed, which `page_loaded` checks (else the page is read again
-        from every match).
+        from every match). The paging and sorting are read before the table is built,
+        so that it is built once, with the rows it shows.
         """
         products = self.filterset.searched_products() if self.filterset else None
-        if products is None or sort_from(self.request, table) not in ([], ["name"]):
+        names = TableQueryNames(CombinationTable)
+        if products is None or sort_from(self.request, names) not in ([], ["name"]):
             return None
-        end = page_number_from(self.request, table) * per_page_from(self.request, table)
+        end = page_number_from(self.request, names) * per_page_from(self.request, names)
         # The window costs a query of its own: worth it when it leaves most matches out.
         if (
             end > self.SEARCH_WINDOW_MAX
@@ -110,9 +115,7 @@ class ProductListView(ListPageView):
         if len(page.object_list) < expected:
             # Some of the first products had no row listed (another filter left them
             # out): the page is read from every match, as without the shortcut.
-            replaced = CombinationTable(self.full_rows, sort_matches=True)
-            if not self.can_order:
-                replaced.columns.hide("select")
+            replaced = self.combination_table(self.full_rows, sort_matches=True)
             self.replaced_table = cast(
                 "CombinationTable",
                 configure_table(

@@ -18,7 +18,7 @@ class PurchaseOrderFilter(ListFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="PO number / Licendi order")
     status = django_filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
     source = django_filters.ChoiceFilter(choices=PurchaseOrder.Source.choices)
-    # Choices set per request from the list cache (prepare_filters), not read every page.
+    # Choices set per request from the list cache (filter_choices), not read every page.
     customer = django_filters.ChoiceFilter(field_name="customer")
     created = django_filters.DateFromToRangeFilter(
         field_name="created_at",
@@ -53,8 +53,8 @@ class PurchaseOrderFilter(ListFilterSet):
             "attention",
         ]
 
-    def prepare_filters(self) -> None:
-        self.filters["customer"].extra["choices"] = selectors.customer_choices_cached()
+    def filter_choices(self) -> dict[str, list[tuple[str, str]]]:
+        return {"customer": selectors.customer_choices_cached()}
 
     def filter_q(
         self, queryset: QuerySet[PurchaseOrder], name: str, value: str

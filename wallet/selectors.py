@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, Concat
 from backoffice import badges
 from backoffice.display import chart_time
 from backoffice.list_cache import kept, query_digest
+from backoffice.prepared import PreparedValues
 from orders.models import PurchaseOrder, missing_details
 
 from .models import BalanceSnapshot, Gap, LedgerEntry, SyncFailure, SyncStatus
@@ -96,8 +97,7 @@ def gaps_all() -> QuerySet[Gap]:
     )
 
 
-def wallet_banner_state() -> Mapping[str, Any] | None:
-    """Balance, currency, when it was last seen and the open gap count, in one query."""
+def _wallet_banner_query() -> QuerySet[Any, Any]:
     open_gaps = (
         Gap.objects.filter(status=Gap.Status.OPEN)
         .order_by()
@@ -113,9 +113,18 @@ def wallet_banner_state() -> Mapping[str, Any] | None:
                 SyncStatus.objects.filter(pk=SyncStatus.SINGLETON_PK).values("last_success_at")[:1]
             ),
         )
-        .values("balance", "currency", "open_gaps", "synced_at", "recorded_at")
-        .first()
+        .values("balance", "currency", "open_gaps", "synced_at", "recorded_at")[:1]
     )
+
+
+# Shown on every page: built and compiled once (nothing in it varies), only run per page.
+_WALLET_BANNER = PreparedValues(_wallet_banner_query)
+
+
+def wallet_banner_state() -> Mapping[str, Any] | None:
+    """Balance, currency, when it was last seen and the open gap count, in one query."""
+    rows = _WALLET_BANNER.rows()
+    return rows[0] if rows else None
 
 
 def sync_failures_recent(*, limit: int = 5) -> list[SyncFailure]:
