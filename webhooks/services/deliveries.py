@@ -185,11 +185,13 @@ class _DrainRequests:
         self._thread: threading.Thread | None = None
 
     def delivered(self) -> None:
+        if self._wake.is_set():
+            # The thread has yet to clear it: its next call follows this commit. Checked
+            # first, so most deliveries of a burst read no setting (never set at 0).
+            return
         if float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS) <= 0:
             drain_soon()
             return
-        if self._wake.is_set():
-            return  # the thread has yet to clear it: its next call follows this commit
         with self._lock:
             # Started by the first delivery of each process (after gunicorn forks).
             if self._thread is None or not self._thread.is_alive():
