@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algori
 from cryptography.hazmat.primitives.hmac import HMAC
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 __all__ = ["InvalidToken", "decrypt", "encrypt", "keyed_hash", "reencrypt"]
 
@@ -102,8 +104,25 @@ def _keys(keys: tuple[str, ...]) -> tuple[MultiFernet, _TokenWriter]:
     return MultiFernet(fernets), _TokenWriter(keys[0].strip().encode())
 
 
+# The keys of FIELD_ENCRYPTION_KEYS, kept so that encrypting reads no setting (a settings
+# read is a lazy-object lookup, a sizeable part of encrypting one licence key).
+_loaded: tuple[MultiFernet, _TokenWriter] | None = None
+
+
 def _current() -> tuple[MultiFernet, _TokenWriter]:
-    return _keys(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    global _loaded
+    loaded = _loaded
+    if loaded is None:
+        loaded = _loaded = _keys(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    return loaded
+
+
+@receiver(setting_changed)
+def _forget_keys(*, setting: str, **kwargs: object) -> None:
+    """Settings change at run time only in tests; the next call reads the new keys."""
+    global _loaded
+    if setting == "FIELD_ENCRYPTION_KEYS":
+        _loaded = None
 
 
 def encrypt(plaintext: str) -> str:

@@ -123,3 +123,14 @@ def test_missing_or_malformed_keys_stop_with_a_clear_error(settings, keys):
 
     with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_KEYS"):
         crypto.encrypt("x")
+
+
+def test_a_changed_key_setting_is_used_from_the_next_call(settings):
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [first]
+    token = crypto.encrypt("x")
+    settings.FIELD_ENCRYPTION_KEYS = [second]
+
+    assert Fernet(second.encode()).decrypt(crypto.encrypt("y").encode()) == b"y"
+    with pytest.raises(InvalidToken):
+        crypto.decrypt(token)
