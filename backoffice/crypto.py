@@ -3,47 +3,145 @@
 MultiFernet over FIELD_ENCRYPTION_KEYS: the first key encrypts, every key decrypts,
 so a new key can be put first and old rows re-encrypted (`manage.py rotate_keys`)
 before the old key is dropped.
+
+Tokens are made here (`_TokenWriter`), not by `Fernet.encrypt`: the same Fernet
+format (version byte, timestamp, random IV, AES-128-CBC of the PKCS7-padded text,
+HMAC-SHA256 over all of it, url-safe base64), which cryptography's Fernet and
+MultiFernet decrypt, but without the objects cryptography builds for every token (a
+padder, a cipher context, an HMAC object): the webhook receiver encrypts every key
+of every delivery, and those objects cost it more than the cryptography itself.
 """
 
+import base64
 import hashlib
 import hmac
+import os
+import threading
+import time
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
+from cryptography.hazmat.primitives.hmac import HMAC
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 __all__ = ["InvalidToken", "decrypt", "encrypt", "keyed_hash", "reencrypt"]
 
+_VERSION = b"\x80"
+_BLOCK = 16
+# PKCS7: n bytes of value n complete the last block (a whole block when already full).
+_PADDING = tuple(bytes([n]) * n for n in range(_BLOCK + 1))
+# Up to this many bytes of padded text, CBC is chained here over one reused AES block
+# context (one call per block); longer texts (order answers) take cryptography's CBC
+# context, whose set-up then costs less than the blocks chained in Python.
+_CHAINED_MAX = 4 * _BLOCK
+
+
+class _TokenWriter:
+    """Fernet tokens under one Fernet key.
+
+    The key is split once; the HMAC keyed with its signing half is copied for each
+    token; AES runs on a block context per thread (ECB: it keeps no state between whole
+    blocks, and a thread of its own means no two requests share one) and CBC is the
+    chaining of its blocks: each block of text XOR the previous ciphertext block (the IV
+    for the first) is encrypted. The IV is fresh from os.urandom for every token.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        raw = base64.urlsafe_b64decode(key)
+        self._signing = HMAC(raw[:16], hashes.SHA256())
+        self._aes = algorithms.AES(raw[16:])
+        self._local = threading.local()
+
+    def _blocks(self) -> CipherContext:
+        context: CipherContext | None = getattr(self._local, "context", None)
+        if context is None:
+            # ECB only ever sees single blocks already chained by _cbc below.
+            context = Cipher(self._aes, modes.ECB()).encryptor()  # noqa: S305
+            self._local.context = context
+        return context
+
+    def _cbc(self, iv: bytes, padded: bytes) -> bytes:
+        if len(padded) > _CHAINED_MAX:
+            context = Cipher(self._aes, modes.CBC(iv)).encryptor()
+            return context.update(padded) + context.finalize()
+        encrypt_block = self._blocks().update
+        previous = int.from_bytes(iv, "big")
+        out = []
+        for start in range(0, len(padded), _BLOCK):
+            chained = int.from_bytes(padded[start : start + _BLOCK], "big") ^ previous
+            block = encrypt_block(chained.to_bytes(_BLOCK, "big"))
+            previous = int.from_bytes(block, "big")
+            out.append(block)
+        return b"".join(out)
+
+    def token(self, data: bytes, at: int, iv: bytes) -> bytes:
+        """The token of `data` made at Unix time `at` with this IV (16 random bytes)."""
+        padded = data + _PADDING[_BLOCK - len(data) % _BLOCK]
+        parts = _VERSION + at.to_bytes(8, "big") + iv + self._cbc(iv, padded)
+        mac = self._signing.copy()
+        mac.update(parts)
+        return base64.urlsafe_b64encode(parts + mac.finalize())
+
+    def encrypt(self, data: bytes, at: int | None = None) -> bytes:
+        return self.token(data, int(time.time()) if at is None else at, os.urandom(16))
+
 
 @cache
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+def _keys(keys: tuple[str, ...]) -> tuple[MultiFernet, _TokenWriter]:
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty: set at least one Fernet key")
     try:
-        return MultiFernet([Fernet(key.strip().encode()) for key in keys])
+        fernets = [Fernet(key.strip().encode()) for key in keys]
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS holds a key that is not a Fernet key (32 url-safe base64 bytes)"
         ) from exc
+    return MultiFernet(fernets), _TokenWriter(keys[0].strip().encode())
 
 
-def _current() -> MultiFernet:
-    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+# The keys of FIELD_ENCRYPTION_KEYS, kept so that encrypting reads no setting (a settings
+# read is a lazy-object lookup, a sizeable part of encrypting one licence key).
+_loaded: tuple[MultiFernet, _TokenWriter] | None = None
+
+
+def _current() -> tuple[MultiFernet, _TokenWriter]:
+    global _loaded
+    loaded = _loaded
+    if loaded is None:
+        loaded = _loaded = _keys(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    return loaded
+
+
+@receiver(setting_changed)
+def _forget_keys(*, setting: str, **kwargs: object) -> None:
+    """Settings change at run time only in tests; the next call reads the new keys."""
+    global _loaded
+    if setting == "FIELD_ENCRYPTION_KEYS":
+        _loaded = None
 
 
 def encrypt(plaintext: str) -> str:
-    return _current().encrypt(plaintext.encode()).decode()
+    """A Fernet token of `plaintext` under the first key of FIELD_ENCRYPTION_KEYS."""
+    return _current()[1].encrypt(plaintext.encode()).decode()
 
 
 def decrypt(token: str) -> str:
     """Raises InvalidToken when no configured key opens the token."""
-    return _current().decrypt(token.encode()).decode()
+    return _current()[0].decrypt(token.encode()).decode()
 
 
 def reencrypt(token: str) -> str:
-    """The same plaintext under the first (newest) key."""
-    return _current().rotate(token.encode()).decode()
+    """The same plaintext under the first (newest) key, with the token's timestamp (as
+    MultiFernet.rotate keeps it). Raises InvalidToken when no configured key opens it."""
+    readers, writer = _current()
+    encoded = token.encode()
+    plaintext = readers.decrypt(encoded)
+    return writer.encrypt(plaintext, at=readers.extract_timestamp(encoded)).decode()
 
 
 def keyed_hash(value: str) -> str:

@@ -80,6 +80,36 @@ def _storable(text: str) -> str:
     return text
 
 
+class _Place:
+    """A place in a body, as CLEAR_PATHS and KEY_PATHS see it: whether a string there is
+    kept in clear, whether it is a licence key, and the places below it by name ("[]"
+    for a list's items). Built once from the paths, so the walk below looks each step up
+    in a dict instead of building and hashing the path of every value."""
+
+    __slots__ = ("below", "clear", "key")
+
+    def __init__(self) -> None:
+        self.clear = False
+        self.key = False
+        self.below: dict[str, _Place] = {}
+
+    @classmethod
+    def tree(cls, clear: frozenset[Path], keys: frozenset[Path]) -> _Place:
+        root = cls()
+        for paths, flag in ((clear, "clear"), (keys, "key")):
+            for path in paths:
+                place = root
+                for name in path:
+                    place = place.below.setdefault(name, cls())
+                setattr(place, flag, True)
+        return root
+
+
+_PLACES = _Place.tree(CLEAR_PATHS, KEY_PATHS)
+# Anywhere outside the paths: encrypted, not a key, nothing below in clear.
+_ELSEWHERE = _Place()
+
+
 class _Walk:
     """One pass over a decoded body: the stored copy and the number of keys in it."""
 
@@ -88,21 +118,24 @@ class _Walk:
         self.check = check
         self.keys = 0
 
-    def copy(self, value: Any, path: Path) -> Any:
+    def copy(self, value: Any, place: _Place) -> Any:
         if isinstance(value, str):
             if self.check:
                 _storable(value)
-            if path in KEY_PATHS:
+            if place.key:
                 self.keys += 1
-            return value if path in CLEAR_PATHS else self.encrypt(value)
+            return value if place.clear else self.encrypt(value)
         if isinstance(value, dict):
             if self.check:
                 for name in value:
                     _storable(name)
-            return {name: self.copy(item, (*path, name)) for name, item in value.items()}
+            below = place.below
+            return {
+                name: self.copy(item, below.get(name, _ELSEWHERE)) for name, item in value.items()
+            }
         if isinstance(value, list):
-            item_path = (*path, "[]")
-            return [self.copy(item, item_path) for item in value]
+            item_place = place.below.get("[]", _ELSEWHERE)
+            return [self.copy(item, item_place) for item in value]
         if isinstance(value, Decimal):
             # Decoded exactly for the contract check; stored as JSON decodes it by default
             # (the float nearest the digits, as float(text) gives).
@@ -113,7 +146,7 @@ class _Walk:
 def encrypt_payload(document: Any) -> tuple[Any, int]:
     """The body as stored (every string outside CLEAR_PATHS encrypted), and its key count."""
     walk = _Walk(crypto.encrypt, check=False)
-    return walk.copy(document, ()), walk.keys
+    return walk.copy(document, _PLACES), walk.keys
 
 
 # In a UTF-8 body json.loads accepted, U+0000 and surrogates can only come from \u
@@ -133,7 +166,7 @@ def storable_payload(document: Any, body: bytes | None = None) -> tuple[Any, int
     without any \\u0000 or \\uD800-\\uDFFF escape skip the check of each string."""
     check = body is None or b"\x00" in body or _UNSTORABLE_ESCAPE.search(body) is not None
     walk = _Walk(crypto.encrypt, check=check)
-    return walk.copy(document, ()), walk.keys
+    return walk.copy(document, _PLACES), walk.keys
 
 
 def stored_keys(payload: dict[str, Any]) -> list[DeliveredKey]:

@@ -16,6 +16,8 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from backoffice import crypto
 from licendi.webhooks import DEFAULT_HMAC_HEADER, DEFAULT_STRIPE_HEADER, Verifier, make_verifier
@@ -28,7 +30,9 @@ logger = logging.getLogger(__name__)
 REFRESH_MIN_SECONDS = 1.0
 
 _lock = threading.Lock()
-_cached: tuple[float, tuple[str, str, int], Verifier | None] | None = None
+# (loaded at, kept for seconds, verifier): read without the lock (one reference, replaced
+# whole), written under it.
+_cached: tuple[float, float, Verifier | None] | None = None
 
 
 def signature_header() -> str:
@@ -69,23 +73,27 @@ def _load(configuration: tuple[str, str, int]) -> Verifier | None:
 
 
 def verifier(*, refresh: bool = False) -> Verifier | None:
-    """The verifier for every accepting endpoint's secret; None when there is none."""
+    """The verifier for every accepting endpoint's secret; None when there is none.
+
+    A delivery reads no setting here: a change of a setting the verifier is built from
+    drops it (`_forget_on_setting_change`), and settings change only in tests."""
     global _cached
-    ttl = float(settings.WEBHOOK_SECRET_CACHE_SECONDS)
-    configuration = _configuration()
-    now = time.monotonic()
-    with _lock:
-        cached = _cached
+    cached = _cached
     if cached is not None:
-        loaded_at, loaded_with, current = cached
-        age = now - loaded_at
-        fresh = age < ttl and loaded_with == configuration
-        if fresh and not (refresh and age >= REFRESH_MIN_SECONDS):
+        loaded_at, ttl, current = cached
+        age = time.monotonic() - loaded_at
+        if age < ttl and not (refresh and age >= REFRESH_MIN_SECONDS):
             return current
-    current = _load(configuration)
+    current = _load(_configuration())
     with _lock:
-        _cached = (time.monotonic(), configuration, current)
+        _cached = (time.monotonic(), float(settings.WEBHOOK_SECRET_CACHE_SECONDS), current)
     return current
+
+
+@receiver(setting_changed)
+def _forget_on_setting_change(*, setting: str, **kwargs: object) -> None:
+    if setting.startswith("WEBHOOK_") or setting == "FIELD_ENCRYPTION_KEYS":
+        clear_cache()
 
 
 def cache_age() -> float | None:

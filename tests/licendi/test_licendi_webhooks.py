@@ -370,3 +370,35 @@ def test_sign_helpers_round_trip_through_their_verifiers() -> None:
         make_verifier("stripe", [secret], tolerance=10).verify(
             headers={"Stripe-Signature": sign_stripe(secret, at, body)}, body=body, now=at + 11
         )
+
+
+def test_one_verifier_of_each_scheme_checks_delivery_after_delivery() -> None:
+    """Each verifier keys its HMACs once and copies them per delivery: a delivery (good
+    or bad) must leave nothing behind for the next one."""
+    import hashlib
+    import hmac
+
+    from licendi.webhooks import make_verifier, sign_body, sign_stripe
+
+    secret = generate_secret()
+    verifiers = {scheme: make_verifier(scheme, [secret]) for scheme in SCHEMES}
+
+    def headers(scheme: str, body: bytes) -> dict[str, str]:
+        if scheme == "standard-webhooks":
+            return signature_headers(secret, "msg_1", NOW, body)
+        if scheme == "hmac-sha256":
+            return {"X-Signature": sign_body(secret, body)}
+        return {"Stripe-Signature": sign_stripe(secret, NOW, body)}
+
+    for n in range(20):
+        body = BODY + b" " * n
+        for scheme, verifier in verifiers.items():
+            verifier.verify(headers=headers(scheme, body), body=body, now=NOW)
+            with pytest.raises(InvalidSignature):
+                verifier.verify(headers=headers(scheme, body), body=body + b"x", now=NOW)
+    # And the digest is the plain HMAC of the signed content.
+    expected = hmac.new(decode_secret(secret), b"msg_1.%d." % NOW + BODY, hashlib.sha256)
+    assert sign(secret, "msg_1", NOW, BODY) == "v1," + base64.b64encode(expected.digest()).decode()
+
+
+SCHEMES = ("standard-webhooks", "hmac-sha256", "stripe")

@@ -1,10 +1,14 @@
 """The receiver: Standard Webhooks verification over the raw body, refusals, no login."""
 
+import hashlib
+import hmac
 import json
 import logging
 
 import pytest
+from django.test import Client
 
+from licendi.webhooks import BodyHmacVerifier
 from webhooks import receiver, secrets
 from webhooks.models import WebhookEvent
 
@@ -254,3 +258,44 @@ def test_bad_signatures_do_not_reload_secrets_more_than_once_a_second(
     with django_assert_num_queries(0):
         for _ in range(5):
             assert post_signed(event_body("ping", {}), secret=new_secret()).status_code == 401
+
+
+def test_a_changed_signature_setting_takes_effect_without_clearing_the_cache(
+    post_signed, endpoint_secret, settings
+):
+    body = event_body("ping", {})
+    assert post_signed(body).status_code == 200  # a Standard Webhooks verifier is cached
+
+    settings.WEBHOOK_SIGNATURE_SCHEME = "hmac-sha256"
+    digest = hmac.new(endpoint_secret.encode(), body, hashlib.sha256).hexdigest()
+    response = Client().post(
+        "/hooks/licendi", data=body, content_type="application/json", HTTP_X_SIGNATURE=digest
+    )
+
+    assert response.status_code == 200
+    assert isinstance(secrets.verifier(), BodyHmacVerifier)
+
+
+def test_the_secret_cache_expires_after_its_period(post_signed, endpoint_secret, settings):
+    settings.WEBHOOK_SECRET_CACHE_SECONDS = 0
+    assert post_signed(event_body("ping", {})).status_code == 200
+    other = new_secret()
+    WebhookEndpointFactory(secret=other)  # written without clearing this process's cache
+
+    # Reloaded because the cache is out of date, not because a signature failed.
+    assert secrets.verifier() is not secrets.verifier()
+    assert post_signed(event_body("ping", {}), secret=other).status_code == 200
+
+
+def test_non_ascii_strings_are_stored_as_they_are(post_signed):
+    body = event_body(
+        "key.assigned",
+        {"orderId": "ord-é", "sku": "SKU-1", "name": "Café ✓ 許可 🔑", "key": "ключ-🔑"},
+    )
+
+    assert post_signed(body).status_code == 200
+
+    event = WebhookEvent.objects.get()
+    assert event.upstream_order_id == "ord-é"
+    assert event.payload["data"]["name"] == "Café ✓ 許可 🔑"
+    assert [key.key for key in receiver.payloads.stored_keys(event.payload)] == ["ключ-🔑"]

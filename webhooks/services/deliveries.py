@@ -113,6 +113,13 @@ def _insert_sql() -> str:
     )
 
 
+# A stored body as JSON text, what JSONField's default encoder writes up to escapes that
+# jsonb does not keep (non-ASCII characters go as they are: the column stores the same
+# value). Built once: json.dumps builds an encoder per call. A decoded body holds no
+# cycle to check for. Holds no state between calls, so threads share it.
+_payload_json = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
 def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     """Store a verified delivery once; returns (event pk or 0, created).
 
@@ -121,25 +128,27 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     and result stay as they are.
     """
     received_at = timezone.now()
+    # The default connection, looked up once (each use of `connection` looks it up again).
+    db = transaction.get_connection()
     # Values of known types (a dict of JSON values, aware datetimes), so the fields'
     # preparation (expressions, naive-datetime warnings, the driver's Jsonb wrapper) is
-    # skipped: the body is encoded by json.dumps as JSONField's default encoder would, as
-    # untyped text that the jsonb column accepts, and the datetimes only go through the
-    # backend's adaptation (nothing on PostgreSQL, a naive string on SQLite).
-    adapt_datetime = connection.ops.adapt_datetimefield_value
+    # skipped: the body is encoded as JSON text, which the jsonb column accepts, and the
+    # datetimes only go through the backend's adaptation (nothing on PostgreSQL, a naive
+    # string on SQLite).
+    adapt_datetime = db.ops.adapt_datetimefield_value
     params: list[Any] = [
         delivery.event_id,
         delivery.type,
         delivery.upstream_order_id,
         delivery.external_id,
-        json.dumps(delivery.payload),
+        _payload_json(delivery.payload),
         delivery.key_count,
         adapt_datetime(delivery.occurred_at),
         adapt_datetime(received_at),
     ]
     # One statement, so no transaction of its own: in autocommit (a request) this is one
     # round trip to the database instead of BEGIN, INSERT, COMMIT.
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(_insert_sql(), params)
         inserted = cursor.fetchone()
     if inserted is None:
@@ -149,11 +158,11 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
             # This UPDATE held the row lock of an event not yet applied, and a drain that
             # ran meanwhile skipped it (SKIP LOCKED): ask for another once it is released,
             # rather than leave the event to the beat's sweep.
-            transaction.on_commit(_drain_requests.delivered, robust=True)
+            db.on_commit(_drain_requests.delivered, robust=True)
         else:
             stored.update(**bump)
         return 0, False
-    transaction.on_commit(_drain_requests.delivered, robust=True)
+    db.on_commit(_drain_requests.delivered, robust=True)
     return int(inserted[0]), True
 
 
@@ -176,11 +185,13 @@ class _DrainRequests:
         self._thread: threading.Thread | None = None
 
     def delivered(self) -> None:
+        if self._wake.is_set():
+            # The thread has yet to clear it: its next call follows this commit. Checked
+            # first, so most deliveries of a burst read no setting (never set at 0).
+            return
         if float(settings.WEBHOOK_DRAIN_QUEUE_SECONDS) <= 0:
             drain_soon()
             return
-        if self._wake.is_set():
-            return  # the thread has yet to clear it: its next call follows this commit
         with self._lock:
             # Started by the first delivery of each process (after gunicorn forks).
             if self._thread is None or not self._thread.is_alive():
