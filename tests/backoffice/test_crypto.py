@@ -12,8 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from backoffice import crypto
 
-# Empty, ASCII, non-ASCII (2-, 3- and 4-byte UTF-8), and every length around the block
-# boundaries and around the switch from chained blocks to cryptography's CBC context.
+# Empty, ASCII, non-ASCII (2-, 3- and 4-byte UTF-8), every length around the block
+# boundaries (the padding table) and a long text.
 PLAINTEXTS = [
     "",
     "A",
