@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from bench.catalog_compare import admin_reference
 
-admin_reference()
-
 urlpatterns = [path("", include("backoffice.urls"))]
+
+# After urlpatterns: admin_reference() reverses the admin's URL, which loads this URLconf.
+admin_reference()
