@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from backoffice.money import MoneyField
+
 
 class Action(models.TextChoices):
     """What a client may do; each API operation names the one it needs."""
@@ -151,7 +153,8 @@ class Offer(models.Model):
     order_sku = models.CharField(max_length=100)
     product_sku = models.CharField(max_length=64)
     name = models.CharField(max_length=300)
-    selling_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # As wide as the catalog's selling price it copies (an amount rule may add billions).
+    selling_price = MoneyField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     in_stock = models.BooleanField()
     # Active in the catalog and priced: could be offered at all.

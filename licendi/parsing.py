@@ -191,9 +191,9 @@ to_decimal = coerce_money
 
 # A catalog price is what one licence costs: never negative, never a hundred million.
 # Beyond that it is a broken record, quarantined like any other, not a price to mirror:
-# stored, it would stop the whole sync or the pricing after it (a selling price may be
-# 11 times the net price under the markup cap, and the shop offers hold 10 integer
-# digits).
+# stored, it would stop the whole sync or the pricing after it (the money columns hold 12
+# integer digits, and a selling price may be 11 times the net price under the markup
+# cap, or the net price plus a rule's amount of up to 10 integer digits).
 MAX_CATALOG_PRICE = Decimal("100000000")
 
 

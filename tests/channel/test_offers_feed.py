@@ -167,3 +167,26 @@ def test_unpriced_catalog_offers_nothing(sandbox, db, shop_api):
     price_catalog()
     offers, _, _ = read_all(shop_api)
     assert offers
+
+
+def test_the_dearest_selling_price_a_rule_can_give_is_offered(db):
+    # The most an amount rule adds, on the dearest price the catalog takes: the offer
+    # copies the catalog's selling price in full instead of overflowing its column.
+    from catalog.services import pricing_apply
+    from licendi.parsing import MAX_CATALOG_PRICE
+    from tests.catalog.factories import CombinationFactory
+
+    dearest = MAX_CATALOG_PRICE - Decimal("0.01")
+    combo = CombinationFactory(net_price=dearest, price=dearest, in_stock=True)
+    PricingRule.objects.create(
+        scope=PricingRule.Scope.DEFAULT,
+        kind=PricingRule.Kind.MARKUP_AMOUNT,
+        rounding=PricingRule.Rounding.NONE,
+        value=Decimal("9999999999.99"),
+    )
+    pricing_apply()
+
+    assert services.offers_refresh() == 1
+    combo.refresh_from_db()
+    assert combo.selling_price == Decimal("10099999999.98")
+    assert Offer.objects.get(combination=combo).selling_price == combo.selling_price
