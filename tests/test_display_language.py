@@ -26,6 +26,7 @@ import datetime as dt
 import io
 import re
 import uuid
+import zoneinfo
 from collections.abc import Iterator
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -126,19 +127,24 @@ def raw_value_problems(cells: list[str], raw: dict[str, str]) -> list[str]:
 def utc_readings(start: dt.datetime, end: dt.datetime) -> set[str]:
     """How the instants of the world would read in UTC, to the minute: every minute the
     test ran, and the fixed instants, each also hours and days before (what the
-    builders' `ago=` offsets make)."""
+    builders' `ago=` offsets make). A reading that is also how one of those instants
+    reads in ZONE proves nothing and is left out: in a run during minute :43, 23:58 UTC
+    (a fixed instant) reads 05:43 in ZONE, which is also a run minute 19 hours back."""
     minutes = []
     moment = start.replace(second=0, microsecond=0)
     while moment <= end:
         minutes.append(moment)
         moment += dt.timedelta(minutes=1)
-    readings = set()
+    zone = zoneinfo.ZoneInfo(ZONE)
+    readings, local_readings = set(), set()
     for base in [*minutes, *INSTANTS]:
         for offset in [dt.timedelta(hours=h) for h in range(0, 73)] + [
             dt.timedelta(days=d) for d in range(0, 61)
         ]:
-            readings.add(f"{(base - offset).astimezone(dt.UTC):%Y-%m-%d %H:%M}")
-    return readings
+            instant = base - offset
+            readings.add(f"{instant.astimezone(dt.UTC):%Y-%m-%d %H:%M}")
+            local_readings.add(f"{instant.astimezone(zone):%Y-%m-%d %H:%M}")
+    return readings - local_readings
 
 
 def text_problems(nodes: list[str], utc: set[str], raw: dict[str, str]) -> list[str]:
