@@ -229,6 +229,39 @@ def test_csv_export_holds_every_filtered_row(synced, client_for):
     assert row[header.index("Margin %")] == f"{combo.margin_percent:.2f}"
 
 
+def test_page_and_export_read_every_shown_value_with_the_rows_query(synced, client_for):
+    """The list reads only the columns it shows (selectors.combination_list): a value a
+    column, a rule's description or the export needs and the query left out would be
+    read row by row, one query each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    PricingRuleFactory(
+        scope=PricingRule.Scope.DEFAULT, value=Decimal("30"), rounding=PricingRule.Rounding.TO_99
+    )
+    pricing_apply()
+    client = client_for("Finance")
+    client.get(LIST)  # warms the caches (filter choices, counts)
+    counts = {}
+    for per_page in (25, 100):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(LIST, {"per_page": per_page})
+        counts[per_page] = len(queries)
+        assert page.status_code == 200
+        assert "Default (every product): net + 30.00%, up to .99" in page.content.decode()
+    assert counts[25] == counts[100]
+    with CaptureQueriesContext(connection) as queries:
+        export = client.post(LIST, {"_export": "csv"})
+        rows = list(csv.reader(io.StringIO(b"".join(export).decode("utf-8-sig"))))
+    assert len(rows) - 1 == Combination.objects.filter(is_active=True).count() > 100
+    assert len(queries) <= counts[25] + 3  # the export's own audit row, not one per row
+    header = rows[0]
+    assert {row[header.index("Category")] for row in rows[1:]} - {""}
+    assert {row[header.index("Priced by")] for row in rows[1:]} == {
+        "Default (every product): net + 30.00%, up to .99"
+    }
+
+
 def test_export_needs_the_export_permission(synced, client_for):
     assert client_for("Viewer").post(LIST, {"_export": "csv"}).status_code == 403
     assert client_for("Viewer").get(LIST).status_code == 200
