@@ -41,7 +41,7 @@ from .audit import audit_record
 from .auth import PermissionRequiredMixin
 from .exports import EXPORT_FORMATS, export_response
 from .form_rendering import CompactFormRenderer, use_fast_selects
-from .list_cache import kept_count
+from .list_cache import kept_count, one_version_per_scope
 from .models import AuditEvent
 from .tables import BaseTable
 
@@ -268,6 +268,10 @@ class ListPageView(PermissionRequiredMixin, View):
         return table.data.data.iterator(chunk_size=2000)
 
     # --- the machinery
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with one_version_per_scope():
+            return super().dispatch(request, *args, **kwargs)
 
     def get_filterset(self) -> django_filters.FilterSet | None:
         if self.filterset_class is None:
