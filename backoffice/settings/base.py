@@ -151,6 +151,10 @@ STORAGES = {
 # SESSION_IDLE_REFRESH_SECONDS: a user is logged out between SESSION_IDLE_SECONDS minus
 # that and SESSION_IDLE_SECONDS after their last request, never later, and a page load
 # inside the interval writes nothing (the save was 3 of a list page's 7 statements).
+# Sessions are read from the cache and written to both (Django's cached_db): a page no
+# longer reads its session row from the database; the database still holds every
+# session, so a cache restart logs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_IDLE_REFRESH_SECONDS = env.int("SESSION_IDLE_REFRESH_SECONDS", default=60)
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS

@@ -4,7 +4,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +22,11 @@ pytestmark = pytest.mark.django_db
 
 def _session_row(client: Client) -> Session:
     return Session.objects.get(session_key=client.session.session_key)
+
+
+def _cached_copy_gone(session_key: str) -> None:
+    """The cache's copy of a session expired or was lost (the row stays)."""
+    caches[django_settings.SESSION_CACHE_ALIAS].delete(KEY_PREFIX + session_key)
 
 
 def test_the_idle_timeout_comes_from_session_idle_seconds(settings):
@@ -106,13 +114,28 @@ def test_an_idle_session_is_logged_out(client_for):
     client = client_for("Viewer")
     assert client.get(reverse("home")).status_code == 200
     row = _session_row(client)
-    # What SESSION_IDLE_SECONDS without a request does to the stored session.
+    # What SESSION_IDLE_SECONDS without a request does to the stored session: the row's
+    # expiry passes, and the cache's copy, kept for as long, is gone.
     Session.objects.filter(pk=row.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    _cached_copy_gone(row.session_key)
 
     response = client.get(reverse("home"))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_page_load_reads_its_session_from_the_cache_and_survives_losing_it(client_for):
+    client = client_for("Viewer")
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("catalog:product_list")).status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"]]
+
+    _cached_copy_gone(client.session.session_key)  # a cache restart: the row still holds it
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("catalog:product_list")).status_code == 200
+    assert [q for q in queries if "django_session" in q["sql"]]
 
 
 def test_login_without_a_csrf_token_is_refused_with_the_project_403_page():
