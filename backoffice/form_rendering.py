@@ -8,12 +8,13 @@ the list pages use `CompactFormRenderer`: small controls and the inline field te
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from django import forms
 from django.forms.renderers import BaseRenderer, TemplatesSetting
 from django.utils.safestring import SafeString, mark_safe
+
+from .escaping import conditional_escape
 
 CHECK_WIDGETS = (forms.CheckboxInput, forms.CheckboxSelectMultiple, forms.RadioSelect)
 
@@ -74,12 +75,8 @@ class CompactFormRenderer(BootstrapFormRenderer):
     control_size = "sm"
 
 
-def _escape(text: Any) -> str:
-    """`conditional_escape` without Django's per-call check for lazy arguments
-    (`keep_lazy`): a select escapes each of its options' values and labels."""
-    if hasattr(text, "__html__"):
-        return str(text.__html__())
-    return html.escape(str(text))
+# A select escapes each of its options' values and labels.
+_escape = conditional_escape
 
 
 def _attrs_html(attrs: dict[str, Any]) -> str:
