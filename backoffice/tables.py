@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from operator import attrgetter
 from types import MethodType
 from typing import Any, cast
 
@@ -208,6 +209,25 @@ def _wanted(fn: Callable[..., Any]) -> tuple[str, ...] | None:
     return found
 
 
+def _field_path(model: type[models.Model], bits: tuple[str, ...]) -> Callable[[Any], Any] | None:
+    """`attrgetter` of `bits` when each names a concrete field (the last may be any, the
+    others foreign keys or one-to-one fields) of `model` and the models they lead to:
+    values that are never called and never dicts. None otherwise."""
+    current: Any = model
+    for i, bit in enumerate(bits):
+        try:
+            field = current._meta.get_field(bit)
+        except Exception:  # not a field: an annotation, a property, a method
+            return None
+        if not getattr(field, "concrete", False):
+            return None
+        if i < len(bits) - 1:
+            if not (field.many_to_one or field.one_to_one):
+                return None
+            current = field.related_model
+    return attrgetter(".".join(bits)) if bits else None
+
+
 def _static(attrs: dict[str, Any]) -> bool:
     return not any(callable(value) for value in attrs.values())
 
@@ -296,11 +316,20 @@ class CellPlan:
     default: Any
     td_open: str | None  # "<td …>"; None: the td attributes depend on the cell
     localize: bool | None
+    # When every step of the accessor is a concrete field of the model and of the models
+    # its foreign keys lead to (no dict, nothing to call, no choice label): the steps read
+    # in C (`operator.attrgetter`), as `value` would read them.
+    fields: Callable[[Any], Any] | None = None
 
     def value(self, record: Any) -> Any:
         """The accessor's value in `record`, as django-tables2 reads it (Accessor.resolve):
         dict keys or attributes, called when callable, the choice label of a field with
         choices; None when a step is missing or None."""
+        if self.fields is not None:
+            try:
+                return self.fields(record)
+            except Exception:  # a step was None (AttributeError) or is missing
+                return None
         current: Any = record
         last = len(self.bits) - 1
         for i, bit in enumerate(self.bits):
@@ -462,10 +491,11 @@ class BaseTable(tables.Table):
             td = attrs.get("td", attrs.get("cell", {}))
             bound.current_record = bound.current_value = None
             fixed = {"column": column, "bound_column": bound, "table": self}
+            bits = tuple(accessor.bits) if accessor else ()
             plans.append(
                 CellPlan(
                     bound=bound,
-                    bits=tuple(accessor.bits) if accessor else (),
+                    bits=bits,
                     display=display,
                     call=_caller(bound.render, _wanted(bound.render), fixed),
                     fixed=fixed,
@@ -473,6 +503,7 @@ class BaseTable(tables.Table):
                     default=bound.default,
                     td_open=f"<td {_attrs_html(tag_attrs(bound, 'td'))}>" if _static(td) else None,
                     localize=column.localize,
+                    fields=None if display or model is None else _field_path(model, bits),
                 )
             )
         return plans

@@ -347,3 +347,39 @@ def test_a_badge_column_over_rows_of_two_models_keys_each_by_its_model() -> None
     assert "".join(f"<td >{cell}</td>" for cell in cells) == "".join(
         part[part.index("<td") :] for part in body.split("</tr>") if part
     )
+
+
+def test_field_paths_read_model_rows_as_django_tables2_does() -> None:
+    """Columns whose accessor is a path of concrete fields read it in one attrgetter; a
+    step that is None (no category, no rule) is an empty cell, as django-tables2 has it."""
+    from catalog.models import Combination
+    from tests.catalog.factories import CombinationFactory, ProductFactory
+
+    class Paths(BaseTable):
+        name = tables.Column(accessor="product__name")
+        category = tables.Column(accessor="product__category__name", default="no category")
+        rule = tables.Column(accessor="priced_by_rule__value", default="no rule")
+        sku = tables.Column(accessor="order_sku")
+        described = tables.Column(accessor="product__category", default="-")  # __str__
+        label = tables.Column(accessor="__str__")  # a method: read as before
+
+        class Meta(BaseTable.Meta):
+            model = Combination
+
+    CombinationFactory(product=ProductFactory(name="A <b>", category=None))
+    CombinationFactory(product=ProductFactory(name="B"))
+    rows = Combination.objects.select_related("product__category", "priced_by_rule").order_by(
+        "product__name"
+    )
+    plans = {plan.bound.name: plan for plan in Paths(rows).cell_plans()}
+    assert all(plans[name].fields is not None for name in ("name", "category", "rule", "sku"))
+    assert plans["label"].fields is None
+
+    request = RequestFactory().get("/")
+    lean = _TBODY.search(Paths(rows).as_html(request))
+    plain_table = Paths(rows)
+    plain_table.lean_rows = False
+    plain = _TBODY.search(plain_table.as_html(request))
+    assert lean and plain
+    assert _BETWEEN_TAGS.sub("><", lean.group()) == _BETWEEN_TAGS.sub("><", plain.group())
+    assert "<td >A &lt;b&gt;</td><td >no category</td><td >no rule</td>" in lean.group()
