@@ -38,9 +38,26 @@ def _rows_pointing_here(queryset: QuerySet[Any], field: str) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
+# What a list of purchase orders (PurchaseOrderTable: the PO list, a customer's orders,
+# their exports) reads of each: not the note, the stored upstream answer, the price
+# guard's details or the seven other time stamps, each converted in Python per row.
+_LIST_FIELDS = (
+    "external_id",
+    "upstream_id",
+    "status",
+    "source",
+    "total",
+    "currency",
+    "created_at",
+    "customer__name",
+    "customer__company",
+)
+
+
 def purchase_order_list() -> QuerySet[PurchaseOrder]:
     return (
-        PurchaseOrder.objects.select_related("customer", "created_by")
+        PurchaseOrder.objects.select_related("customer")
+        .only(*_LIST_FIELDS)
         .annotate(key_count=_rows_pointing_here(LicenceKey.objects.all(), "purchase_order"))
         .order_by("-created_at", "-id")
     )

@@ -281,3 +281,40 @@ def test_po_filter_customer_choices_follow_customer_changes(
     # A customer that is not a choice is a form error, not an empty or unfiltered list.
     response = viewer.get("/orders/", {"customer": str(second.pk)})
     assert response.status_code == 200 and response.context["filter"].errors
+
+
+def test_po_lists_and_their_export_read_each_shown_value_with_the_rows_query(client_for):
+    """Lists of purchase orders read only the columns they show
+    (orders.selectors.purchase_order_list): a value the table, a customer's label or the
+    export needs and the query left out would be read row by row, one query each."""
+    import csv
+    import io
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .factories import DraftFactory
+
+    acme = CustomerFactory(name="Ada", company="Acme <Ltd>")
+    for n in range(60):
+        DraftFactory(customer=acme if n % 2 else None, total=f"{n}.50")
+    client = client_for("Finance")
+    client.get("/orders/")  # warms the caches (customer choices, notification badge)
+    counts = {}
+    for per_page in (25, 100):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/orders/", {"per_page": per_page})
+        assert page.status_code == 200
+        counts[per_page] = len(queries)
+        assert "Ada (Acme &lt;Ltd&gt;)" in page.content.decode()
+    assert counts[25] == counts[100]
+    with CaptureQueriesContext(connection) as queries:
+        export = client.post("/orders/", {"_export": "csv"})
+        rows = list(csv.reader(io.StringIO(b"".join(export).decode("utf-8-sig"))))
+    assert len(rows) == 61 and len(queries) <= counts[25] + 3
+    with CaptureQueriesContext(connection) as queries:
+        detail = client.get(f"/customers/{acme.pk}/")
+    assert detail.status_code == 200 and "59.50 EUR" in detail.content.decode()
+    with CaptureQueriesContext(connection) as more:
+        client.get(f"/customers/{acme.pk}/", {"po-per_page": 100})
+    assert len(more) == len(queries)
