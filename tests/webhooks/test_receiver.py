@@ -4,8 +4,11 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.http import JsonResponse
 from django.test import Client
 
 from licendi.webhooks import BodyHmacVerifier
@@ -212,6 +215,18 @@ def test_the_receiver_needs_no_login_nor_csrf_token(post_signed):
     response = post_signed(event_body("ping", {}))
     assert response.status_code == 200
     assert response.json() == {"status": "accepted"}
+
+
+def test_acknowledgements_are_the_bytes_and_type_a_json_response_writes(
+    post_signed: Callable[..., Any],
+) -> None:
+    body = event_body("ping", {})
+    for status in ("accepted", "duplicate"):
+        response = post_signed(body)
+        expected = JsonResponse({"status": status})
+        assert response.status_code == 200
+        assert response.content == expected.content
+        assert response["Content-Type"] == expected["Content-Type"]
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
