@@ -299,7 +299,9 @@ def _where(ctx: str, key: str) -> str:
 
 
 def _obj(value: Any, ctx: str) -> Obj:
-    if not isinstance(value, Mapping):
+    # A decoded body's objects are dicts: checked first, as isinstance() against the
+    # Mapping ABC goes through ABCMeta.__instancecheck__ each time.
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise ContractError(f"{ctx or 'body'} must be an object", field=ctx or None)
     return value
 

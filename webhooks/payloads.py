@@ -130,9 +130,18 @@ class _Walk:
                 for name in value:
                     _storable(name)
             below = place.below
-            return {
-                name: self.copy(item, below.get(name, _ELSEWHERE)) for name, item in value.items()
-            }
+            copied = {}
+            for name, item in value.items():
+                item_place = below.get(name, _ELSEWHERE)
+                if type(item) is str and not self.check:
+                    # A string member, the most common value, without a call of its own:
+                    # what copy() does with it when nothing is checked.
+                    if item_place.key:
+                        self.keys += 1
+                    copied[name] = item if item_place.clear else self.encrypt(item)
+                else:
+                    copied[name] = self.copy(item, item_place)
+            return copied
         if isinstance(value, list):
             item_place = place.below.get("[]", _ELSEWHERE)
             return [self.copy(item, item_place) for item in value]

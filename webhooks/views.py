@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -89,7 +90,15 @@ def receiver(request: HttpRequest) -> HttpResponse:
         return _refusal(refused.status, refused.reason)
 
     _, created = services.webhook_event_record(delivery=delivery)
-    return JsonResponse({"status": "accepted" if created else "duplicate"}, status=200)
+    return HttpResponse(_ANSWERS[created], content_type="application/json")
+
+
+# The body of each acknowledgement, encoded once: the bytes JsonResponse writes for
+# {"status": ...}, which it would encode per response with a new DjangoJSONEncoder.
+_ANSWERS = {
+    created: json.dumps({"status": "accepted" if created else "duplicate"}).encode()
+    for created in (True, False)
+}
 
 
 # ----------------------------------------------------------------- endpoints

@@ -4,13 +4,20 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
+import psycopg
 import pytest
+from django.db import connection
+from django.http import JsonResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from licendi.webhooks import BodyHmacVerifier
 from webhooks import receiver, secrets
 from webhooks.models import WebhookEvent
+from webhooks.services import deliveries
 
 from .factories import WebhookEndpointFactory, event_body, new_secret, signed_headers
 
@@ -212,6 +219,37 @@ def test_the_receiver_needs_no_login_nor_csrf_token(post_signed):
     response = post_signed(event_body("ping", {}))
     assert response.status_code == 200
     assert response.json() == {"status": "accepted"}
+
+
+def test_acknowledgements_are_the_bytes_and_type_a_json_response_writes(
+    post_signed: Callable[..., Any],
+) -> None:
+    body = event_body("ping", {})
+    for status in ("accepted", "duplicate"):
+        response = post_signed(body)
+        expected = JsonResponse({"status": status})
+        assert response.status_code == 200
+        assert response.content == expected.content
+        assert response["Content-Type"] == expected["Content-Type"]
+
+
+def test_a_new_event_is_inserted_through_django_with_its_values_bound_server_side(
+    post_signed: Callable[..., Any],
+) -> None:
+    body = event_body("ping", {"orderId": "ord-1", "externalId": "PO-'1"})
+    with CaptureQueriesContext(connection) as queries:
+        assert post_signed(body).json() == {"status": "accepted"}
+    # Through Django's cursor wrapper (logged like any statement), once.
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1 and "webhooks_webhookevent" in inserts[0]
+    with deliveries._insert_cursor(connection) as cursor:
+        # psycopg's server-binding cursor, not the client-side one that quotes values.
+        assert isinstance(cursor.cursor, psycopg.Cursor)
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+    event = WebhookEvent.objects.get(event_id=json.loads(body)["id"])
+    assert (event.type, event.upstream_order_id, event.external_id) == ("ping", "ord-1", "PO-'1")
+    assert event.status == WebhookEvent.Status.RECEIVED and event.key_count == 0
+    assert event.occurred_at is None and event.received_at is not None
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])

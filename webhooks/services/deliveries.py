@@ -113,6 +113,34 @@ def _insert_sql() -> str:
     )
 
 
+@functools.cache
+def _server_binding_cursor(vendor: str) -> type | None:
+    """The cursor class that binds values server-side on PostgreSQL with psycopg 3 (the
+    backend's own, as OPTIONS["server_side_binding"] selects it); None elsewhere."""
+    if vendor != "postgresql":
+        return None
+    from django.db.backends.postgresql import base
+
+    return getattr(base, "ServerBindingCursor", None)
+
+
+def _insert_cursor(db: Any) -> Any:
+    """A cursor of `db` for the INSERT of a new event.
+
+    On PostgreSQL with psycopg 3 the statement's 8 values are bound server-side: Django's
+    default cursor quotes each value into the SQL text, about 50,000 instructions a
+    delivery more than sending them as parameters. No statement is prepared (Django
+    leaves prepare_threshold unset, so connection poolers keep working). The cursor is
+    wrapped as `db.cursor()` wraps its own (errors, query logging, execute wrappers)."""
+    binding = _server_binding_cursor(db.vendor)
+    if binding is None:
+        return db.cursor()
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(binding(db.connection))
+
+
 # A stored body as JSON text, what JSONField's default encoder writes up to escapes that
 # jsonb does not keep (non-ASCII characters go as they are: the column stores the same
 # value). Built once: json.dumps builds an encoder per call. A decoded body holds no
@@ -148,7 +176,7 @@ def webhook_event_record(*, delivery: Delivery) -> tuple[int, bool]:
     ]
     # One statement, so no transaction of its own: in autocommit (a request) this is one
     # round trip to the database instead of BEGIN, INSERT, COMMIT.
-    with db.cursor() as cursor:
+    with _insert_cursor(db) as cursor:
         cursor.execute(_insert_sql(), params)
         inserted = cursor.fetchone()
     if inserted is None:
