@@ -9,6 +9,7 @@ Each app prunes its own log from a daily task; this module is what they share.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,3 +39,12 @@ def delete_in_batches(rows: QuerySet[Any], *, batch: int = PRUNE_BATCH) -> int:
             return deleted
         _, per_model = model._base_manager.filter(pk__in=ids).delete()
         deleted += per_model.get(label, 0)
+
+
+def prune(
+    days: int, older_than: Callable[[datetime], QuerySet[Any]], *, now: datetime | None = None
+) -> int:
+    """Delete the rows `older_than(cutoff)` selects, when `days` keeps rows for a limited
+    time (0: for ever); returns how many were deleted."""
+    before = cutoff(days, now=now)
+    return 0 if before is None else delete_in_batches(older_than(before))

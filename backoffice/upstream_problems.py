@@ -126,10 +126,11 @@ def quarantine_record(
 
 def quarantine_prune(*, now: datetime | None = None) -> int:
     """Delete quarantined records older than QUARANTINE_RETENTION_DAYS; returns how many."""
-    before = retention.cutoff(settings.QUARANTINE_RETENTION_DAYS, now=now)
-    if before is None:
-        return 0
-    return retention.delete_in_batches(QuarantinedRecord.objects.filter(created_at__lt=before))
+    return retention.prune(
+        settings.QUARANTINE_RETENTION_DAYS,
+        lambda before: QuarantinedRecord.objects.filter(created_at__lt=before),
+        now=now,
+    )
 
 
 def drift_acknowledge(*, ids: Sequence[int] | None = None) -> int:

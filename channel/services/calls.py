@@ -44,7 +44,8 @@ def call_record(
 
 def calls_prune(*, now: datetime | None = None) -> int:
     """Delete calls older than CHANNEL_CALL_RETENTION_DAYS; returns how many."""
-    before = retention.cutoff(settings.CHANNEL_CALL_RETENTION_DAYS, now=now)
-    if before is None:
-        return 0
-    return retention.delete_in_batches(ChannelCall.objects.filter(at__lt=before))
+    return retention.prune(
+        settings.CHANNEL_CALL_RETENTION_DAYS,
+        lambda before: ChannelCall.objects.filter(at__lt=before),
+        now=now,
+    )
